@@ -1,0 +1,23 @@
+#![forbid(unsafe_code)]
+//! Every rule and all state of cognito-mfa, free of HTTP and SQL.
+//!
+//! - [`Service`]: the operations, one method each, taking and returning wire shapes. The HTTP
+//!   server and the CLI both call these.
+//! - [`store`]: the storage port the adapters implement; one method per unit of work.
+//! - [`pool`]: user pools, their defaults and their MFA configuration rules.
+//! - [`clock`]: time as an input, so expiry and TOTP checks are testable.
+//! - [`error`]: [`DomainError`], the only error an operation returns.
+
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod ops;
+pub mod pool;
+pub mod settings;
+pub mod store;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{DomainError, Result};
+pub use ops::{Caller, Service};
+pub use settings::CoreSettings;
+pub use store::{Store, StoreError};

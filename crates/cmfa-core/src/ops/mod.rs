@@ -1,0 +1,48 @@
+//! The operations: one method per Cognito operation, wire request in, wire response out.
+//!
+//! Each method loads what it needs through the [`Store`], applies the pure rules in
+//! [`crate::pool`], and saves with a version check. Nothing here knows about HTTP.
+
+mod mfa_config;
+mod pools;
+
+use crate::{Clock, CoreSettings, Store};
+use std::sync::Arc;
+
+/// Who is calling, as far as the domain cares.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The region of the request (SigV4 scope or the default); new pools are created in it.
+    pub region: String,
+}
+
+/// The operations, with their dependencies. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: Arc<CoreSettings>,
+}
+
+impl Service {
+    /// Builds the service over a store, a clock and the settings.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: CoreSettings) -> Self {
+        Service {
+            store,
+            clock,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+
+    async fn load_pool(&self, id: &str) -> crate::Result<Arc<crate::pool::UserPool>> {
+        self.store
+            .get_pool(id)
+            .await?
+            .ok_or_else(|| crate::DomainError::ResourceNotFound(crate::pool::not_found_message(id)))
+    }
+}

@@ -1,0 +1,114 @@
+//! User pool lifecycle: create, describe, update, delete, list.
+
+use super::{Caller, Service};
+use crate::error::{DomainError, Result};
+use crate::pool::{CONCURRENT_UPDATE_MESSAGE, UserPool, not_found_message, rules};
+use crate::store::StoreError;
+use cmfa_wire::shapes::{
+    CreateUserPoolRequest, CreateUserPoolResponse, DeleteUserPoolRequest, DeletionProtectionType,
+    DescribeUserPoolRequest, DescribeUserPoolResponse, ListUserPoolsRequest, ListUserPoolsResponse,
+    UpdateUserPoolRequest, UpdateUserPoolResponse, UserPoolDescriptionType, UserPoolType,
+};
+
+/// The pool as DescribeUserPool shows it, with the values computed on read.
+fn describe(pool: &UserPool) -> UserPoolType {
+    let mut c = pool.config.clone();
+    c.estimated_number_of_users = Some(0);
+    c
+}
+
+impl Service {
+    /// Creates a pool in the caller's region with AWS's defaults.
+    pub async fn create_user_pool(
+        &self,
+        caller: &Caller,
+        req: CreateUserPoolRequest,
+    ) -> Result<CreateUserPoolResponse> {
+        let now = self.clock.now();
+        for _ in 0..3 {
+            let id = crate::ids::new_user_pool_id(&caller.region);
+            let arn = format!(
+                "arn:aws:cognito-idp:{}:{}:userpool/{}",
+                caller.region, self.settings.account_id, id
+            );
+            let pool = rules::create(id, arn, now, req.clone())?;
+            match self.store.create_pool(&pool).await {
+                Ok(()) => {
+                    return Ok(CreateUserPoolResponse {
+                        user_pool: Some(describe(&pool)),
+                    });
+                }
+                // A 62^9 id space makes a clash all but impossible; try a fresh id anyway.
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(DomainError::Internal("could not allocate a unique user pool id".into()))
+    }
+
+    /// The whole pool.
+    pub async fn describe_user_pool(&self, req: DescribeUserPoolRequest) -> Result<DescribeUserPoolResponse> {
+        let pool = self.load_pool(&req.user_pool_id).await?;
+        Ok(DescribeUserPoolResponse {
+            user_pool: Some(describe(&pool)),
+        })
+    }
+
+    /// Updates a pool with AWS's reset-what-is-omitted semantics (see [`rules::update`]).
+    pub async fn update_user_pool(&self, req: UpdateUserPoolRequest) -> Result<UpdateUserPoolResponse> {
+        let id = req.user_pool_id.clone();
+        let pool = self.load_pool(&id).await?;
+        let mut next = rules::update(&pool, self.clock.now(), req)?;
+        next.version = pool.version + 1;
+        self.save(&id, &next).await?;
+        Ok(UpdateUserPoolResponse {})
+    }
+
+    async fn save(&self, id: &str, next: &UserPool) -> Result<()> {
+        match self.store.update_pool(next).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict) => Err(DomainError::ConcurrentModification(CONCURRENT_UPDATE_MESSAGE.into())),
+            Err(StoreError::NotFound) => Err(DomainError::ResourceNotFound(not_found_message(id))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a pool unless deletion protection is on.
+    pub async fn delete_user_pool(&self, req: DeleteUserPoolRequest) -> Result<()> {
+        let pool = self.load_pool(&req.user_pool_id).await?;
+        if pool.config.deletion_protection == Some(DeletionProtectionType::Active) {
+            return Err(DomainError::InvalidParameter(rules::DELETION_PROTECTED.into()));
+        }
+        match self.store.delete_pool(&req.user_pool_id).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::NotFound) => Err(DomainError::ResourceNotFound(not_found_message(&req.user_pool_id))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Pools in id order, `MaxResults` at a time; `NextToken` is the last id returned.
+    pub async fn list_user_pools(&self, req: ListUserPoolsRequest) -> Result<ListUserPoolsResponse> {
+        let limit = req.max_results.clamp(1, 60) as usize;
+        let mut pools = self.store.list_pools(req.next_token.as_deref(), limit + 1).await?;
+        let more = pools.len() > limit;
+        pools.truncate(limit);
+        let next_token = if more { pools.last().map(|p| p.id.clone()) } else { None };
+        Ok(ListUserPoolsResponse {
+            user_pools: Some(
+                pools
+                    .iter()
+                    .map(|p| UserPoolDescriptionType {
+                        id: Some(p.id.clone()),
+                        name: p.config.name.clone(),
+                        lambda_config: p.config.lambda_config.clone(),
+                        status: None,
+                        last_modified_date: p.config.last_modified_date,
+                        creation_date: p.config.creation_date,
+                        replica_regions: None,
+                    })
+                    .collect(),
+            ),
+            next_token,
+        })
+    }
+}

@@ -1,0 +1,177 @@
+//! `POST /`: from `X-Amz-Target` to a domain operation and back.
+//!
+//! The order of checks follows AWS's front end: the operation must be known, IAM operations
+//! must be signed (when signing is on), then the body must be JSON of the right structure and
+//! satisfy the model's constraints, and only then does the domain see it.
+
+use crate::{ApiError, AppState, AuthMode, cors, sigv4};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use cmfa_core::Caller;
+use cmfa_wire::{ErrorCode, Operation, TARGET_PREFIX, constraints};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub(crate) const AMZ_JSON: &str = "application/x-amz-json-1.1";
+
+/// The one handler behind `POST /`.
+pub(crate) async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    let result = run(&state, &parts, body).await;
+    let mut res = match result {
+        Ok(bytes) => {
+            let mut res = (StatusCode::OK, bytes).into_response();
+            res.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON));
+            res
+        }
+        Err(e) => {
+            tracing::debug!(error_type = e.code.name(), "request refused");
+            e.into_response()
+        }
+    };
+    let h = res.headers_mut();
+    let id = uuid::Uuid::new_v4();
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    if let Ok(v) = HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf)) {
+        h.insert("x-amzn-requestid", v);
+    }
+    cors::allow_origin(&parts.headers, h);
+    res
+}
+
+fn operation(headers: &HeaderMap) -> Result<Operation, ApiError> {
+    let unknown = |m: String| ApiError::new(ErrorCode::UnknownOperationException, m);
+    let target = headers
+        .get("x-amz-target")
+        .ok_or_else(|| unknown("Missing X-Amz-Target header.".into()))?
+        .to_str()
+        .map_err(|_| unknown("The X-Amz-Target header is not valid text.".into()))?;
+    let name = target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .ok_or_else(|| {
+            unknown(format!(
+                "Unknown service in X-Amz-Target; this server speaks {TARGET_PREFIX}."
+            ))
+        })?;
+    Operation::from_name(name).ok_or_else(|| unknown(format!("Unknown operation {name}.")))
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let ct = ct.to_str().unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if mime.eq_ignore_ascii_case(AMZ_JSON) || mime.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::SerializationException,
+            format!("Unsupported Content-Type '{ct}'. Send {AMZ_JSON}."),
+        ))
+    }
+}
+
+async fn run(state: &AppState, parts: &http::request::Parts, body: Body) -> Result<Bytes, ApiError> {
+    let op = operation(&parts.headers)?;
+    check_content_type(&parts.headers)?;
+    let content_length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let bytes = crate::body::read(body, state.max_body_bytes, content_length).await?;
+
+    let region = match &state.auth {
+        AuthMode::SigV4(creds) if !op.is_public() => {
+            let now = state.clock.now() as i64;
+            let path = parts.uri.path();
+            let query = parts.uri.query().unwrap_or("");
+            sigv4::verify(parts.method.as_str(), path, query, &parts.headers, &bytes, creds, now)
+                .map_err(|e| ApiError {
+                    code: sigv4_code(&e),
+                    message: e.message(),
+                })?
+                .region
+        }
+        _ => sigv4::scope_region(&parts.headers)
+            .unwrap_or(&state.default_region)
+            .to_owned(),
+    };
+
+    let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                ErrorCode::SerializationException,
+                format!("The request body is not valid JSON: {e}."),
+            )
+        })?
+    };
+    constraints::validate(op, &value)?;
+    let caller = Caller { region };
+    call(state, op, &caller, value).await
+}
+
+fn sigv4_code(e: &sigv4::SigV4Error) -> ErrorCode {
+    match e {
+        sigv4::SigV4Error::Missing => ErrorCode::MissingAuthenticationTokenException,
+        sigv4::SigV4Error::Incomplete(_) => ErrorCode::IncompleteSignatureException,
+        sigv4::SigV4Error::UnknownKey => ErrorCode::UnrecognizedClientException,
+        sigv4::SigV4Error::BadSignature | sigv4::SigV4Error::Expired(_) => ErrorCode::InvalidSignatureException,
+    }
+}
+
+fn typed<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v)
+        .map_err(|e| ApiError::new(ErrorCode::SerializationException, format!("Malformed request: {e}.")))
+}
+
+fn json<T: Serialize>(v: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(v)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::from(cmfa_core::DomainError::Internal(format!("cannot encode response: {e}"))))
+}
+
+const EMPTY: &[u8] = b"{}";
+
+async fn call(state: &AppState, op: Operation, caller: &Caller, v: Value) -> Result<Bytes, ApiError> {
+    let s = &state.service;
+    match op {
+        Operation::CreateUserPool => json(&s.create_user_pool(caller, typed(v)?).await?),
+        Operation::DescribeUserPool => json(&s.describe_user_pool(typed(v)?).await?),
+        Operation::UpdateUserPool => json(&s.update_user_pool(typed(v)?).await?),
+        Operation::DeleteUserPool => {
+            s.delete_user_pool(typed(v)?).await?;
+            Ok(Bytes::from_static(EMPTY))
+        }
+        Operation::ListUserPools => json(&s.list_user_pools(typed(v)?).await?),
+        Operation::SetUserPoolMfaConfig => json(&s.set_user_pool_mfa_config(typed(v)?).await?),
+        Operation::GetUserPoolMfaConfig => json(&s.get_user_pool_mfa_config(typed(v)?).await?),
+        other => Err(ApiError::new(
+            ErrorCode::UnsupportedOperationException,
+            format!(
+                "cognito-mfa does not implement {} yet; docs/compatibility.md lists what it supports.",
+                other.name()
+            ),
+        )),
+    }
+}
+
+/// The operations `call` implements; the compatibility document is checked against this list.
+pub const IMPLEMENTED: &[Operation] = &[
+    Operation::CreateUserPool,
+    Operation::DescribeUserPool,
+    Operation::UpdateUserPool,
+    Operation::DeleteUserPool,
+    Operation::ListUserPools,
+    Operation::SetUserPoolMfaConfig,
+    Operation::GetUserPoolMfaConfig,
+];

@@ -1,0 +1,69 @@
+#![forbid(unsafe_code)]
+//! The HTTP edge of cognito-mfa: AWS JSON 1.1 on `POST /`, and nothing more.
+//!
+//! - [`app`] builds the router; [`serve`] runs it on a listener until a shutdown future fires.
+//! - `dispatch`: `X-Amz-Target` → [`cmfa_wire::Operation`] → caller check → body → validation →
+//!   the domain operation → JSON.
+//! - `error`: [`ApiError`], the one place a failure becomes `{"__type","message"}` plus headers.
+//! - `body`: reading a bounded body without ever dropping the connection on the client.
+//! - [`sigv4`]: opt-in signature verification for IAM operations.
+//! - `extra`: the project's own routes under `/_cognito-mfa/` (health).
+
+mod body;
+mod cors;
+pub mod dispatch;
+mod error;
+mod extra;
+pub mod sigv4;
+
+pub use error::ApiError;
+
+use axum::Router;
+use axum::routing::{get, post};
+use cmfa_core::{Clock, Service};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// How IAM operations are authenticated.
+#[derive(Clone, Default)]
+pub enum AuthMode {
+    /// Any credentials (or none) are accepted, as in every local AWS emulator.
+    #[default]
+    None,
+    /// IAM operations need a valid SigV4 signature from one of these keys.
+    SigV4(Arc<sigv4::Credentials>),
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    pub auth: AuthMode,
+    pub clock: Arc<dyn Clock>,
+    /// Region for requests that carry no SigV4 credential scope.
+    pub default_region: Arc<str>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Bodies above this are refused; the largest member the model allows is 131,072 characters.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The router: `POST /` for the API, `OPTIONS /` for CORS preflights, and `/_cognito-mfa/*`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(dispatch::handle).options(cors::preflight))
+        .route("/_cognito-mfa/health", get(extra::health))
+        .fallback(extra::not_found)
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` completes, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}
