@@ -186,6 +186,29 @@ def server(tmp_path_factory) -> Iterator[ServerProcess]:
     srv.stop()
 
 
+@pytest.fixture(autouse=True)
+def _shared_server_still_alive(request):
+    """If the shared server dies, say so (with its exit code and log) instead of a wall of
+    connection errors. An exit code of -15/-2 means someone outside the suite signalled it."""
+    if "server" not in request.fixturenames:
+        yield
+        return
+    srv = request.getfixturevalue("server")
+    if not srv.alive:
+        pytest.fail(
+            f"the shared cognito-mfa server is not running (exit code {srv.proc.returncode})\n"
+            f"--- stderr tail ---\n{srv.stderr_text()[-3000:]}",
+            pytrace=False,
+        )
+    yield
+    if not srv.alive:
+        pytest.fail(
+            f"the shared cognito-mfa server died during this test (exit code {srv.proc.returncode})\n"
+            f"--- stderr tail ---\n{srv.stderr_text()[-3000:]}",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def server_factory(tmp_path) -> Iterator[Callable[..., ServerProcess]]:
     """Start extra servers (restart / sigv4 tests). All are killed at teardown.
@@ -316,6 +339,7 @@ def raw_request(
     path: str = "/",
     headers: dict[str, str] | None = None,
     timeout: float = 30.0,
+    chunked: bool = False,
 ) -> RawResponse:
     """Send one HTTP/1.1 request on a fresh socket and read the full response.
 
@@ -332,7 +356,9 @@ def raw_request(
         hdrs["X-Amz-Target"] = target
     if content_type is not None:
         hdrs["Content-Type"] = content_type
-    if body is not None:
+    if chunked:
+        hdrs["Transfer-Encoding"] = "chunked"
+    elif body is not None:
         hdrs["Content-Length"] = str(len(body))
     if headers:
         hdrs.update(headers)
@@ -342,15 +368,18 @@ def raw_request(
     send_error = None
     try:
         sock.sendall(head.encode("latin-1"))
-        if body:
-            view = memoryview(body)
+        if body or chunked:
+            view = memoryview(body or b"")
             chunk = 256 * 1024
-            for off in range(0, len(body), chunk):
+            pieces = [view[off : off + chunk] for off in range(0, len(view), chunk)]
+            if chunked:
+                pieces = [f"{len(p):x}\r\n".encode() + bytes(p) + b"\r\n" for p in pieces] + [b"0\r\n\r\n"]
+            for piece in pieces:
                 r, _, _ = select.select([sock], [], [], 0)
                 if r:  # the server has already answered (or closed): stop sending
                     break
                 try:
-                    sock.sendall(view[off : off + chunk])
+                    sock.sendall(piece)
                 except (BrokenPipeError, ConnectionResetError) as e:
                     send_error = repr(e)
                     break

@@ -148,6 +148,47 @@ def test_ten_megabyte_body(bad_server):
     assert_aws_error(resp)
 
 
+def test_ten_megabyte_chunked_body(bad_server):
+    """No Content-Length: the limit must hold while streaming, too."""
+    body = b'{"PoolName":"' + b"c" * (10 * 1024 * 1024) + b'"}'
+    resp = raw_request(bad_server, body, target=CREATE, chunked=True)
+    assert_aws_error(resp)
+
+
+def test_small_chunked_body_is_accepted(bad_server):
+    resp = raw_request(bad_server, json.dumps({"MaxResults": 5}), target=LIST, chunked=True)
+    assert resp.status == 200, resp.describe()
+
+
+def test_lying_content_length_is_not_a_crash(bad_server):
+    """Content-Length larger than the body sent: the server must time out or answer 4xx, not hang forever or 5xx."""
+    import socket as _s
+
+    host, port = "127.0.0.1", bad_server.port
+    sock = _s.create_connection((host, port), timeout=30)
+    try:
+        sock.sendall(
+            (
+                f"POST / HTTP/1.1\r\nHost: {host}:{port}\r\nX-Amz-Target: {LIST}\r\n"
+                f"Content-Type: {AMZ_JSON}\r\nContent-Length: 100\r\n\r\n"
+            ).encode()
+            + b'{"MaxResults": 5}'
+        )
+        sock.shutdown(_s.SHUT_WR)
+        data = b""
+        while True:
+            got = sock.recv(65536)
+            if not got:
+                break
+            data += got
+    finally:
+        sock.close()
+    if data:
+        status = int(data.split(b" ", 2)[1])
+        assert 400 <= status < 500, data[:500]
+    assert bad_server.alive
+
+
 def test_ten_megabyte_garbage_body(bad_server):
     body = b"\x00\xff" * (5 * 1024 * 1024)
     resp = raw_request(bad_server, body, target=CREATE, content_type="application/octet-stream")
@@ -195,6 +236,52 @@ def test_error_message_header(bad_server):
     body = assert_aws_error(resp, "InvalidParameterException")
     assert resp.header("x-amzn-ErrorMessage") == body["message"]
     assert resp.header("content-type").startswith("application/x-amz-json-1.1")
+
+
+def test_crlf_in_a_value_cannot_inject_headers(bad_server):
+    value = "a\r\nX-Injected: yes"
+    resp = raw_request(bad_server, json.dumps({"PoolName": value}), target=CREATE)
+    body = assert_aws_error(resp, "InvalidParameterException")
+    assert "x-injected" not in resp.headers, resp.describe()
+    assert value in body["message"]
+    for k, v in resp.headers.items():
+        assert "\r" not in v and "\n" not in v, (k, v)
+
+
+def test_non_ascii_value_in_error_message(bad_server):
+    value = "Código/ñ✓"
+    c = make_client(bad_server)
+    with pytest.raises(c.exceptions.InvalidParameterException) as ei:
+        c.create_user_pool(PoolName=value)
+    assert ei.value.response["Error"]["Message"] == one_error(
+        v_pattern(value, "poolName", r"[\w\s+=,.@-]+")
+    )
+
+
+def test_cors_preflight(bad_server):
+    """Browser clients (amazon-cognito-identity-js, Amplify) need CORS (reference §1.1)."""
+    resp = raw_request(
+        bad_server,
+        None,
+        method="OPTIONS",
+        target=None,
+        content_type=None,
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-amz-target,x-amz-user-agent,cache-control",
+        },
+    )
+    assert 200 <= resp.status < 300, resp.describe()
+    assert resp.header("access-control-allow-origin") in ("*", "http://localhost:3000"), resp.describe()
+    allowed = {h.strip().lower() for h in (resp.header("access-control-allow-headers") or "").split(",")}
+    for h in ("content-type", "x-amz-target", "x-amz-user-agent", "cache-control", "authorization", "x-amz-date", "x-amz-security-token"):
+        assert h in allowed or "*" in allowed, (h, resp.describe())
+    resp = raw_request(bad_server, b'{"MaxResults": 5}', target=LIST, headers={"Origin": "http://localhost:3000"})
+    assert resp.status == 200
+    exposed = {h.strip().lower() for h in (resp.header("access-control-expose-headers") or "").split(",")}
+    for h in ("x-amzn-requestid", "x-amzn-errortype", "x-amzn-errormessage"):
+        assert h in exposed, (h, resp.describe())
 
 
 def test_server_survives_everything(bad_server, pool_id):

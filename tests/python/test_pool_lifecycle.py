@@ -305,3 +305,31 @@ def test_list_bogus_next_token(list_server):
     err = ei.value.response
     assert err["ResponseMetadata"]["HTTPStatusCode"] < 500, err
     assert err["Error"]["Code"] == "InvalidParameterException", err
+
+
+# ------------------------------------------------------------------------------------
+# UpdateUserPool semantics (reference §2.2)
+# ------------------------------------------------------------------------------------
+
+
+def test_update_resets_omitted_top_level_members(cognito):
+    """UpdateUserPool resets most members the caller omits, e.g. AutoVerifiedAttributes."""
+    pool_id = create_pool(cognito, AutoVerifiedAttributes=["email"])
+    assert cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["AutoVerifiedAttributes"] == ["email"]
+    cognito.update_user_pool(UserPoolId=pool_id, DeletionProtection="INACTIVE")
+    assert not cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("AutoVerifiedAttributes")
+
+
+def test_update_preserves_omitted_policies_sub_keys(cognito):
+    """Nested Policies sub-keys the caller omits are preserved (SignInPolicy left as it was)."""
+    pool_id = create_pool(
+        cognito,
+        Policies={
+            "PasswordPolicy": {"MinimumLength": 12},
+            "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]},
+        },
+    )
+    cognito.update_user_pool(UserPoolId=pool_id, Policies={"PasswordPolicy": {"MinimumLength": 10}})
+    policies = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Policies"]
+    assert policies["PasswordPolicy"]["MinimumLength"] == 10
+    assert policies["SignInPolicy"]["AllowedFirstAuthFactors"] == ["PASSWORD", "WEB_AUTHN"]

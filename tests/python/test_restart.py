@@ -83,7 +83,8 @@ def test_graceful_restart_keeps_everything(server_factory, tmp_path, sig):
     srv2 = server_factory(data)
     c2 = make_client(srv2)
     after = snapshot(c2)
-    assert after == before
+    diffs = [f"{p}: {a!r} -> {b!r}" for p, a, b in json_diff(before, after)]
+    assert not diffs, "changed across restart:\n" + "\n".join(diffs[:20])
     with pytest.raises(c2.exceptions.ResourceNotFoundException):
         c2.describe_user_pool(UserPoolId=ids["deleted"])
     # Deletion protection survived too.
@@ -164,3 +165,42 @@ def test_restart_twice_and_new_ids_never_collide(server_factory, tmp_path):
         listed = {p["Id"] for p in c.list_user_pools(MaxResults=60)["UserPools"]}
         assert listed == seen
         assert srv.stop() == 0
+
+
+def test_raw_bodies_identical_across_restart(server_factory, tmp_path):
+    """Byte-level: what DescribeUserPool / GetUserPoolMfaConfig / ListUserPools return must not
+    change because the process restarted (e.g. timestamps must not lose precision on disk)."""
+    from conftest import raw_call
+
+    data = tmp_path / "raw-restart"
+    srv = server_factory(data)
+    c = make_client(srv)
+    ids = [plain_pool(c) for _ in range(12)]
+    c.set_user_pool_mfa_config(UserPoolId=ids[0], MfaConfiguration="ON", SoftwareTokenMfaConfiguration={"Enabled": True})
+
+    def bodies(s):
+        out = {}
+        for pid in ids:
+            out[("describe", pid)] = raw_call(s, "DescribeUserPool", {"UserPoolId": pid}).json()
+            out[("mfa", pid)] = raw_call(s, "GetUserPoolMfaConfig", {"UserPoolId": pid}).json()
+        out["list"] = raw_call(s, "ListUserPools", {"MaxResults": 60}).json()
+        return out
+
+    before = bodies(srv)
+    assert srv.stop() == 0
+    after = bodies(server_factory(data))
+    diffs = []
+    for key in before:
+        diffs += [f"{key}{p}: {a!r} -> {b!r}" for p, a, b in json_diff(before[key], after[key])]
+    assert not diffs, "changed across restart:\n" + "\n".join(diffs[:20])
+
+
+def json_diff(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            yield from json_diff(a.get(k, "<missing>"), b.get(k, "<missing>"), f"{path}.{k}")
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            yield from json_diff(x, y, f"{path}[{i}]")
+    elif a != b or type(a) is not type(b):
+        yield path, a, b

@@ -6,6 +6,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + 'static {
     /// Seconds since the Unix epoch, with sub-second precision (AWS timestamps are fractional).
     fn now(&self) -> f64;
+
+    /// `now()` to the millisecond, as AWS stamps CreationDate and LastModifiedDate. A value
+    /// with fewer digits also survives every JSON round trip unchanged.
+    fn now_millis(&self) -> f64 {
+        (self.now() * 1000.0).round() / 1000.0
+    }
 }
 
 /// The operating system's clock.

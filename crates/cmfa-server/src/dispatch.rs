@@ -34,14 +34,18 @@ pub(crate) async fn handle(State(state): State<AppState>, req: Request<Body>) ->
             e.into_response()
         }
     };
-    let h = res.headers_mut();
+    add_request_id(&mut res);
+    cors::allow_origin(&parts.headers, res.headers_mut());
+    res
+}
+
+/// Every response carries a fresh `x-amzn-RequestId`, as AWS's do.
+pub(crate) fn add_request_id(res: &mut Response) {
     let id = uuid::Uuid::new_v4();
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
     if let Ok(v) = HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf)) {
-        h.insert("x-amzn-requestid", v);
+        res.headers_mut().insert("x-amzn-requestid", v);
     }
-    cors::allow_origin(&parts.headers, h);
-    res
 }
 
 fn operation(headers: &HeaderMap) -> Result<Operation, ApiError> {

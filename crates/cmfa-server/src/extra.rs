@@ -15,9 +15,11 @@ pub(crate) async fn health() -> Response {
 
 /// Anything else: an AWS-shaped error rather than an empty 404.
 pub(crate) async fn not_found() -> Response {
-    ApiError::new(
+    let mut res = ApiError::new(
         ErrorCode::UnknownOperationException,
         "The server did not understand the operation that was requested. Send POST / with an X-Amz-Target header.",
     )
-    .into_response()
+    .into_response();
+    crate::dispatch::add_request_id(&mut res);
+    res
 }

@@ -53,7 +53,12 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The router: `POST /` for the API, `OPTIONS /` for CORS preflights, and `/_cognito-mfa/*`.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/", post(dispatch::handle).options(cors::preflight))
+        .route(
+            "/",
+            post(dispatch::handle)
+                .options(cors::preflight)
+                .fallback(extra::not_found),
+        )
         .route("/_cognito-mfa/health", get(extra::health))
         .fallback(extra::not_found)
         .with_state(state)

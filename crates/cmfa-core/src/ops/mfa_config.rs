@@ -18,7 +18,7 @@ impl Service {
         let pool = self.load_pool(&req.user_pool_id).await?;
         let mut next = mfa_config::apply(&pool, &req)?;
         next.version = pool.version + 1;
-        next.config.last_modified_date = Some(self.clock.now());
+        next.config.last_modified_date = Some(self.clock.now_millis());
         match self.store.update_pool(&next).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {

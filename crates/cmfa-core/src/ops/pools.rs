@@ -17,6 +17,19 @@ fn describe(pool: &UserPool) -> UserPoolType {
     c
 }
 
+/// Tokens are the last pool id of the previous page; anything else never came from us.
+fn looks_like_pool_id(t: &str) -> bool {
+    match t.split_once('_') {
+        Some((region, rest)) => {
+            !region.is_empty()
+                && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !rest.is_empty()
+                && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
+}
+
 impl Service {
     /// Creates a pool in the caller's region with AWS's defaults.
     pub async fn create_user_pool(
@@ -24,7 +37,7 @@ impl Service {
         caller: &Caller,
         req: CreateUserPoolRequest,
     ) -> Result<CreateUserPoolResponse> {
-        let now = self.clock.now();
+        let now = self.clock.now_millis();
         for _ in 0..3 {
             let id = crate::ids::new_user_pool_id(&caller.region);
             let arn = format!(
@@ -58,7 +71,7 @@ impl Service {
     pub async fn update_user_pool(&self, req: UpdateUserPoolRequest) -> Result<UpdateUserPoolResponse> {
         let id = req.user_pool_id.clone();
         let pool = self.load_pool(&id).await?;
-        let mut next = rules::update(&pool, self.clock.now(), req)?;
+        let mut next = rules::update(&pool, self.clock.now_millis(), req)?;
         next.version = pool.version + 1;
         self.save(&id, &next).await?;
         Ok(UpdateUserPoolResponse {})
@@ -89,6 +102,11 @@ impl Service {
     /// Pools in id order, `MaxResults` at a time; `NextToken` is the last id returned.
     pub async fn list_user_pools(&self, req: ListUserPoolsRequest) -> Result<ListUserPoolsResponse> {
         let limit = req.max_results.clamp(1, 60) as usize;
+        if let Some(t) = req.next_token.as_deref()
+            && !looks_like_pool_id(t)
+        {
+            return Err(DomainError::InvalidParameter("Invalid NextToken.".into()));
+        }
         let mut pools = self.store.list_pools(req.next_token.as_deref(), limit + 1).await?;
         let more = pools.len() > limit;
         pools.truncate(limit);

@@ -142,9 +142,8 @@ pub fn apply(pool: &UserPool, req: &SetUserPoolMfaConfigRequest) -> Result<UserP
                 }
                 None => {}
             }
-            if let Some(msg) = sms_authentication_message {
-                next.config.sms_authentication_message = Some(msg.clone());
-            }
+            // Full replace: a block without a message goes back to the default text.
+            next.config.sms_authentication_message = sms_authentication_message.clone();
         }
     }
 

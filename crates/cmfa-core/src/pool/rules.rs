@@ -5,9 +5,9 @@ use super::{MfaFactors, UserPool, standard_schema};
 use crate::error::{DomainError, Result};
 use cmfa_wire::shapes::{
     AdminCreateUserConfigType, AuthFactorType, CreateUserPoolRequest, DefaultEmailOptionType, DeletionProtectionType,
-    EmailConfigurationType, EmailSendingAccountType, LambdaConfigType, PasswordPolicyType, SchemaAttributeType,
-    SignInPolicyType, UpdateUserPoolRequest, UserAttributeUpdateSettingsType, UserPoolMfaType, UserPoolPolicyType,
-    UserPoolTierType, UserPoolType, VerificationMessageTemplateType, VerifiedAttributeType,
+    EmailConfigurationType, EmailSendingAccountType, PasswordPolicyType, SchemaAttributeType, SignInPolicyType,
+    UpdateUserPoolRequest, UserAttributeUpdateSettingsType, UserPoolMfaType, UserPoolPolicyType, UserPoolTierType,
+    UserPoolType, VerificationMessageTemplateType, VerifiedAttributeType,
 };
 
 pub const MFA_NEEDS_SMS_ON_CREATE: &str =
@@ -233,7 +233,7 @@ pub fn update(pool: &UserPool, now: f64, req: UpdateUserPoolRequest) -> Result<U
         });
     }
     cfg.deletion_protection = Some(req.deletion_protection.unwrap_or(DeletionProtectionType::Inactive));
-    cfg.lambda_config = Some(req.lambda_config.unwrap_or(LambdaConfigType::default()));
+    cfg.lambda_config = Some(req.lambda_config.unwrap_or_default());
     cfg.auto_verified_attributes = req.auto_verified_attributes;
     cfg.sms_verification_message = req.sms_verification_message;
     cfg.email_verification_message = req.email_verification_message;
