@@ -1,15 +1,14 @@
 //! The SQLite adapter: WAL mode, one writer connection, embedded migrations.
 //!
-//! Why no connection pool: SQLite admits one writer at a time anyway, and every read the hot
-//! paths make is answered from the cache below, so a single connection behind a mutex is both the
-//! simplest and the fastest shape. Statements run inline on the calling task: each is a few
-//! microseconds, far less than a hand-off to a blocking thread would cost.
+//! Writes go through [`writer`], one thread that commits concurrent writes together (group
+//! commit). Pool reads are answered from a cache the store keeps in step with its own writes.
 //!
 //! Durability: `synchronous = NORMAL` in WAL mode means a committed transaction is in the WAL file
 //! before the call returns, so it survives a crash or `kill -9` of the server (not a power cut of
 //! the machine; `--sqlite-synchronous full` covers that at the cost of an fsync per write).
 
 mod migrate;
+mod writer;
 
 use crate::error::{corrupt, from_sqlite};
 use async_trait::async_trait;
@@ -19,7 +18,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
+use writer::Writer;
+
+type PoolCache = BTreeMap<String, Arc<UserPool>>;
 
 /// How hard SQLite syncs a commit to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,10 +35,10 @@ pub enum Synchronous {
 
 /// SQLite-backed store.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    writer: Writer,
     /// Every pool, keyed by id. Pools are few and read on every request; the process owns the
     /// database (see `_lock`), so the cache is updated in the same critical section as the row.
-    pools: RwLock<BTreeMap<String, Arc<UserPool>>>,
+    pools: Arc<RwLock<PoolCache>>,
     /// Held for the life of the store: a second process on the same data dir would make the
     /// cache stale, so it is refused at open.
     _lock: Option<File>,
@@ -97,24 +99,26 @@ impl SqliteStore {
             }
         }
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
-            pools: RwLock::new(pools),
+            writer: Writer::start(conn)?,
+            pools: Arc::new(RwLock::new(pools)),
             _lock: lock,
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a transaction half-applied (rusqlite rolls
-        // back on drop), so a poisoned lock is safe to keep using.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn cache_write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<UserPool>>> {
-        self.pools.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn cache_read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<UserPool>>> {
+    fn cache_read(&self) -> std::sync::RwLockReadGuard<'_, PoolCache> {
         self.pools.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A step that puts `pool` in the cache after its write commits.
+fn cache_put(cache: &Arc<RwLock<PoolCache>>, pool: &UserPool) -> impl FnOnce(&()) + Send + 'static {
+    let cache = cache.clone();
+    let pool = Arc::new(pool.clone());
+    move |_| {
+        cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(pool.id.clone(), pool);
     }
 }
 
@@ -126,12 +130,18 @@ fn encode(pool: &UserPool) -> StoreResult<String> {
 impl Store for SqliteStore {
     async fn create_pool(&self, pool: &UserPool) -> StoreResult<()> {
         let data = encode(pool)?;
-        let conn = self.conn();
-        conn.prepare_cached("INSERT INTO pools (id, version, data) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![pool.id, pool.version as i64, data]))
-            .map_err(from_sqlite)?;
-        self.cache_write().insert(pool.id.clone(), Arc::new(pool.clone()));
-        Ok(())
+        let (id, version) = (pool.id.clone(), pool.version as i64);
+        self.writer
+            .write(
+                move |conn| {
+                    conn.prepare_cached("INSERT INTO pools (id, version, data) VALUES (?1, ?2, ?3)")
+                        .and_then(|mut s| s.execute(params![id, version, data]))
+                        .map(|_| ())
+                        .map_err(from_sqlite)
+                },
+                cache_put(&self.pools, pool),
+            )
+            .await
     }
 
     async fn get_pool(&self, id: &str) -> StoreResult<Option<Arc<UserPool>>> {
@@ -140,37 +150,50 @@ impl Store for SqliteStore {
 
     async fn update_pool(&self, pool: &UserPool) -> StoreResult<()> {
         let data = encode(pool)?;
-        let conn = self.conn();
-        let n = conn
-            .prepare_cached("UPDATE pools SET version = ?1, data = ?2 WHERE id = ?3 AND version = ?4")
-            .and_then(|mut s| s.execute(params![pool.version as i64, data, pool.id, pool.version as i64 - 1]))
-            .map_err(from_sqlite)?;
-        if n == 0 {
-            let exists = conn
-                .prepare_cached("SELECT 1 FROM pools WHERE id = ?1")
-                .and_then(|mut s| s.query_row(params![pool.id], |_| Ok(())).optional())
-                .map_err(from_sqlite)?;
-            return Err(if exists.is_some() {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
-            });
-        }
-        self.cache_write().insert(pool.id.clone(), Arc::new(pool.clone()));
-        Ok(())
+        let (id, version) = (pool.id.clone(), pool.version as i64);
+        self.writer
+            .write(
+                move |conn| {
+                    let n = conn
+                        .prepare_cached("UPDATE pools SET version = ?1, data = ?2 WHERE id = ?3 AND version = ?4")
+                        .and_then(|mut s| s.execute(params![version, data, id, version - 1]))
+                        .map_err(from_sqlite)?;
+                    if n == 1 {
+                        return Ok(());
+                    }
+                    let exists = conn
+                        .prepare_cached("SELECT 1 FROM pools WHERE id = ?1")
+                        .and_then(|mut s| s.query_row(params![id], |_| Ok(())).optional())
+                        .map_err(from_sqlite)?;
+                    Err(if exists.is_some() {
+                        StoreError::Conflict
+                    } else {
+                        StoreError::NotFound
+                    })
+                },
+                cache_put(&self.pools, pool),
+            )
+            .await
     }
 
     async fn delete_pool(&self, id: &str) -> StoreResult<()> {
-        let conn = self.conn();
-        let n = conn
-            .prepare_cached("DELETE FROM pools WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![id]))
-            .map_err(from_sqlite)?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.cache_write().remove(id);
-        Ok(())
+        let key = id.to_owned();
+        let cache = self.pools.clone();
+        let gone = id.to_owned();
+        self.writer
+            .write(
+                move |conn| {
+                    let n = conn
+                        .prepare_cached("DELETE FROM pools WHERE id = ?1")
+                        .and_then(|mut s| s.execute(params![key]))
+                        .map_err(from_sqlite)?;
+                    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+                },
+                move |_| {
+                    cache.write().unwrap_or_else(|e| e.into_inner()).remove(&gone);
+                },
+            )
+            .await
     }
 
     async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<UserPool>>> {

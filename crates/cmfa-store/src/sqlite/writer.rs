@@ -1,0 +1,141 @@
+//! Group commit: one thread owns the write connection and commits waiting writes together.
+//!
+//! Why: SQLite admits one writer, and a commit costs far more than the statements in it. Under
+//! concurrent load, callers queue their write as a closure; the writer takes every queued write
+//! (up to `MAX_BATCH`), runs them in one transaction and commits once, then answers each caller.
+//! A caller is answered only after the commit, so an acknowledged write is durable. A lone write
+//! is committed at once, with no added delay.
+//!
+//! Each write runs inside its own savepoint, so one that fails is rolled back alone and the
+//! others in the batch still commit. A write may carry an `after` step that runs on the writer
+//! thread right after a successful commit, in commit order: that is where caches are updated, so
+//! a cache can never apply two writes in a different order than the database did.
+
+use crate::error::from_sqlite;
+use cmfa_core::store::{StoreError, StoreResult};
+use rusqlite::Connection;
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+const MAX_BATCH: usize = 256;
+
+/// What a job leaves to do once the batch's commit has succeeded or failed.
+type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
+
+trait Job: Send {
+    /// Runs the write; says whether it succeeded (else its savepoint is rolled back).
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Finish);
+    /// The batch could not even start: answer with `e` without running.
+    fn abort(self: Box<Self>, e: StoreError);
+}
+
+struct Write<F, A, T> {
+    f: F,
+    after: A,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<F, A, T> Job for Write<F, A, T>
+where
+    F: FnOnce(&Connection) -> StoreResult<T> + Send,
+    A: FnOnce(&T) + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Finish) {
+        let Write { f, after, reply } = *self;
+        let r = f(conn);
+        let ok = r.is_ok();
+        let finish: Finish = Box::new(move |commit| {
+            let r = commit.and(r);
+            if let Ok(v) = &r {
+                after(v);
+            }
+            let _ = reply.send(r);
+        });
+        (ok, finish)
+    }
+
+    fn abort(self: Box<Self>, e: StoreError) {
+        let _ = self.reply.send(Err(e));
+    }
+}
+
+/// Handle to the writer thread.
+pub(super) struct Writer {
+    tx: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Starts the writer thread, which owns `conn` until the handle is dropped.
+    pub(super) fn start(conn: Connection) -> StoreResult<Writer> {
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
+        Ok(Writer { tx })
+    }
+
+    /// Runs `f` in the next batch and, once that batch is committed, `after` on its result;
+    /// returns the result.
+    pub(super) async fn write<T, F, A>(&self, f: F, after: A) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Box::new(Write { f, after, reply }))
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the SQLite writer dropped a write".into())))
+    }
+}
+
+fn exec(conn: &Connection, sql: &str) -> StoreResult<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(|_| ())
+        .map_err(from_sqlite)
+}
+
+fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    let mut finishes: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
+            for job in batch.drain(..) {
+                job.abort(e.clone());
+            }
+            continue;
+        }
+        for job in batch.drain(..) {
+            if let Err(e) = exec(&conn, "SAVEPOINT w") {
+                job.abort(e);
+                continue;
+            }
+            let (ok, finish) = job.run(&conn);
+            if !ok {
+                let _ = exec(&conn, "ROLLBACK TO w");
+            }
+            let _ = exec(&conn, "RELEASE w");
+            finishes.push(finish);
+        }
+        let commit = exec(&conn, "COMMIT");
+        if commit.is_err() {
+            let _ = exec(&conn, "ROLLBACK");
+        }
+        for finish in finishes.drain(..) {
+            finish(commit.clone());
+        }
+    }
+}
