@@ -74,6 +74,9 @@ def load_model():
 
 
 def snake(name):
+    # Plural and mixed-case acronyms read as one word: CallbackURLs -> callback_urls.
+    for a, b in (("URLs", "Urls"), ("OAuth", "Oauth"), ("ARNs", "Arns"), ("IDs", "Ids")):
+        name = name.replace(a, b)
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
     if s in RUST_KEYWORDS:

@@ -810,21 +810,14 @@ impl std::fmt::Debug for AdminConfirmSignUpRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminConfirmSignUpResponse {}
+pub struct AdminConfirmSignUpResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminCreateUserConfigType {
-    #[serde(
-        rename = "AllowAdminCreateUserOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowAdminCreateUserOnly", default, skip_serializing_if = "Option::is_none")]
     pub allow_admin_create_user_only: Option<bool>,
-    #[serde(
-        rename = "UnusedAccountValidityDays",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UnusedAccountValidityDays", default, skip_serializing_if = "Option::is_none")]
     pub unused_account_validity_days: Option<i32>,
     #[serde(rename = "InviteMessageTemplate", default, skip_serializing_if = "Option::is_none")]
     pub invite_message_template: Option<MessageTemplateType>,
@@ -895,7 +888,8 @@ impl std::fmt::Debug for AdminDeleteUserAttributesRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminDeleteUserAttributesResponse {}
+pub struct AdminDeleteUserAttributesResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminDeleteUserRequest {
@@ -932,7 +926,8 @@ impl std::fmt::Debug for AdminDisableUserRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminDisableUserResponse {}
+pub struct AdminDisableUserResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminEnableUserRequest {
@@ -952,7 +947,8 @@ impl std::fmt::Debug for AdminEnableUserRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminEnableUserResponse {}
+pub struct AdminEnableUserResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminGetUserAuthFactorsRequest {
@@ -979,11 +975,7 @@ pub struct AdminGetUserAuthFactorsResponse {
     pub preferred_mfa_setting: Option<String>,
     #[serde(rename = "UserMFASettingList", default, skip_serializing_if = "Option::is_none")]
     pub user_mfa_setting_list: Option<Vec<String>>,
-    #[serde(
-        rename = "ConfiguredUserAuthFactors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ConfiguredUserAuthFactors", default, skip_serializing_if = "Option::is_none")]
     pub configured_user_auth_factors: Option<Vec<AuthFactorType>>,
 }
 
@@ -1135,7 +1127,8 @@ impl std::fmt::Debug for AdminResetUserPasswordRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminResetUserPasswordResponse {}
+pub struct AdminResetUserPasswordResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminRespondToAuthChallengeRequest {
@@ -1202,11 +1195,7 @@ impl std::fmt::Debug for AdminRespondToAuthChallengeResponse {
 pub struct AdminSetUserMFAPreferenceRequest {
     #[serde(rename = "SMSMfaSettings", default, skip_serializing_if = "Option::is_none")]
     pub sms_mfa_settings: Option<SMSMfaSettingsType>,
-    #[serde(
-        rename = "SoftwareTokenMfaSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SoftwareTokenMfaSettings", default, skip_serializing_if = "Option::is_none")]
     pub software_token_mfa_settings: Option<SoftwareTokenMfaSettingsType>,
     #[serde(rename = "EmailMfaSettings", default, skip_serializing_if = "Option::is_none")]
     pub email_mfa_settings: Option<EmailMfaSettingsType>,
@@ -1232,7 +1221,8 @@ impl std::fmt::Debug for AdminSetUserMFAPreferenceRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminSetUserMFAPreferenceResponse {}
+pub struct AdminSetUserMFAPreferenceResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminSetUserPasswordRequest {
@@ -1258,7 +1248,8 @@ impl std::fmt::Debug for AdminSetUserPasswordRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminSetUserPasswordResponse {}
+pub struct AdminSetUserPasswordResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminSetUserSettingsRequest {
@@ -1281,7 +1272,8 @@ impl std::fmt::Debug for AdminSetUserSettingsRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminSetUserSettingsResponse {}
+pub struct AdminSetUserSettingsResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminUpdateUserAttributesRequest {
@@ -1307,7 +1299,8 @@ impl std::fmt::Debug for AdminUpdateUserAttributesRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminUpdateUserAttributesResponse {}
+pub struct AdminUpdateUserAttributesResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminUserGlobalSignOutRequest {
@@ -1327,7 +1320,8 @@ impl std::fmt::Debug for AdminUserGlobalSignOutRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdminUserGlobalSignOutResponse {}
+pub struct AdminUserGlobalSignOutResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdvancedSecurityAdditionalFlowsType {
@@ -1456,7 +1450,8 @@ impl std::fmt::Debug for ChangePasswordRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ChangePasswordResponse {}
+pub struct ChangePasswordResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CodeDeliveryDetailsType {
@@ -1504,7 +1499,8 @@ impl std::fmt::Debug for ConfirmForgotPasswordRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ConfirmForgotPasswordResponse {}
+pub struct ConfirmForgotPasswordResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ConfirmSignUpRequest {
@@ -1596,53 +1592,33 @@ pub struct CreateUserPoolClientRequest {
     pub write_attributes: Option<Vec<String>>,
     #[serde(rename = "ExplicitAuthFlows", default, skip_serializing_if = "Option::is_none")]
     pub explicit_auth_flows: Option<Vec<ExplicitAuthFlowsType>>,
-    #[serde(
-        rename = "SupportedIdentityProviders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SupportedIdentityProviders", default, skip_serializing_if = "Option::is_none")]
     pub supported_identity_providers: Option<Vec<String>>,
     #[serde(rename = "CallbackURLs", default, skip_serializing_if = "Option::is_none")]
-    pub callback_ur_ls: Option<Vec<String>>,
+    pub callback_urls: Option<Vec<String>>,
     #[serde(rename = "LogoutURLs", default, skip_serializing_if = "Option::is_none")]
-    pub logout_ur_ls: Option<Vec<String>>,
+    pub logout_urls: Option<Vec<String>>,
     #[serde(rename = "DefaultRedirectURI", default, skip_serializing_if = "Option::is_none")]
     pub default_redirect_uri: Option<String>,
     #[serde(rename = "AllowedOAuthFlows", default, skip_serializing_if = "Option::is_none")]
-    pub allowed_o_auth_flows: Option<Vec<OAuthFlowType>>,
+    pub allowed_oauth_flows: Option<Vec<OAuthFlowType>>,
     #[serde(rename = "AllowedOAuthScopes", default, skip_serializing_if = "Option::is_none")]
-    pub allowed_o_auth_scopes: Option<Vec<String>>,
-    #[serde(
-        rename = "AllowedOAuthFlowsUserPoolClient",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_o_auth_flows_user_pool_client: Option<bool>,
+    pub allowed_oauth_scopes: Option<Vec<String>>,
+    #[serde(rename = "AllowedOAuthFlowsUserPoolClient", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_oauth_flows_user_pool_client: Option<bool>,
     #[serde(rename = "AnalyticsConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub analytics_configuration: Option<AnalyticsConfigurationType>,
-    #[serde(
-        rename = "PreventUserExistenceErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PreventUserExistenceErrors", default, skip_serializing_if = "Option::is_none")]
     pub prevent_user_existence_errors: Option<PreventUserExistenceErrorTypes>,
     #[serde(rename = "EnableTokenRevocation", default, skip_serializing_if = "Option::is_none")]
     pub enable_token_revocation: Option<bool>,
-    #[serde(
-        rename = "EnablePropagateAdditionalUserContextData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EnablePropagateAdditionalUserContextData", default, skip_serializing_if = "Option::is_none")]
     pub enable_propagate_additional_user_context_data: Option<bool>,
     #[serde(rename = "AuthSessionValidity", default, skip_serializing_if = "Option::is_none")]
     pub auth_session_validity: Option<i32>,
     #[serde(rename = "RefreshTokenRotation", default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_rotation: Option<RefreshTokenRotationType>,
-    #[serde(
-        rename = "PublishSecretsInAWSSecretsManager",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PublishSecretsInAWSSecretsManager", default, skip_serializing_if = "Option::is_none")]
     pub publish_secrets_in_aws_secrets_manager: Option<bool>,
 }
 
@@ -1661,28 +1637,19 @@ impl std::fmt::Debug for CreateUserPoolClientRequest {
             .field("write_attributes", &self.write_attributes)
             .field("explicit_auth_flows", &self.explicit_auth_flows)
             .field("supported_identity_providers", &self.supported_identity_providers)
-            .field("callback_ur_ls", &self.callback_ur_ls)
-            .field("logout_ur_ls", &self.logout_ur_ls)
+            .field("callback_urls", &self.callback_urls)
+            .field("logout_urls", &self.logout_urls)
             .field("default_redirect_uri", &self.default_redirect_uri)
-            .field("allowed_o_auth_flows", &self.allowed_o_auth_flows)
-            .field("allowed_o_auth_scopes", &self.allowed_o_auth_scopes)
-            .field(
-                "allowed_o_auth_flows_user_pool_client",
-                &self.allowed_o_auth_flows_user_pool_client,
-            )
+            .field("allowed_oauth_flows", &self.allowed_oauth_flows)
+            .field("allowed_oauth_scopes", &self.allowed_oauth_scopes)
+            .field("allowed_oauth_flows_user_pool_client", &self.allowed_oauth_flows_user_pool_client)
             .field("analytics_configuration", &self.analytics_configuration)
             .field("prevent_user_existence_errors", &self.prevent_user_existence_errors)
             .field("enable_token_revocation", &self.enable_token_revocation)
-            .field(
-                "enable_propagate_additional_user_context_data",
-                &self.enable_propagate_additional_user_context_data,
-            )
+            .field("enable_propagate_additional_user_context_data", &self.enable_propagate_additional_user_context_data)
             .field("auth_session_validity", &self.auth_session_validity)
             .field("refresh_token_rotation", &self.refresh_token_rotation)
-            .field(
-                "publish_secrets_in_aws_secrets_manager",
-                &self.publish_secrets_in_aws_secrets_manager,
-            )
+            .field("publish_secrets_in_aws_secrets_manager", &self.publish_secrets_in_aws_secrets_manager)
             .finish()
     }
 }
@@ -1711,37 +1678,17 @@ pub struct CreateUserPoolRequest {
     pub username_attributes: Option<Vec<UsernameAttributeType>>,
     #[serde(rename = "SmsVerificationMessage", default, skip_serializing_if = "Option::is_none")]
     pub sms_verification_message: Option<String>,
-    #[serde(
-        rename = "EmailVerificationMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailVerificationMessage", default, skip_serializing_if = "Option::is_none")]
     pub email_verification_message: Option<String>,
-    #[serde(
-        rename = "EmailVerificationSubject",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailVerificationSubject", default, skip_serializing_if = "Option::is_none")]
     pub email_verification_subject: Option<String>,
-    #[serde(
-        rename = "VerificationMessageTemplate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "VerificationMessageTemplate", default, skip_serializing_if = "Option::is_none")]
     pub verification_message_template: Option<VerificationMessageTemplateType>,
-    #[serde(
-        rename = "SmsAuthenticationMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SmsAuthenticationMessage", default, skip_serializing_if = "Option::is_none")]
     pub sms_authentication_message: Option<String>,
     #[serde(rename = "MfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub mfa_configuration: Option<UserPoolMfaType>,
-    #[serde(
-        rename = "UserAttributeUpdateSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserAttributeUpdateSettings", default, skip_serializing_if = "Option::is_none")]
     pub user_attribute_update_settings: Option<UserAttributeUpdateSettingsType>,
     #[serde(rename = "DeviceConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub device_configuration: Option<DeviceConfigurationType>,
@@ -1827,7 +1774,8 @@ impl std::fmt::Debug for DeleteUserAttributesRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteUserAttributesResponse {}
+pub struct DeleteUserAttributesResponse {
+}
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeleteUserPoolClientRequest {
@@ -1903,17 +1851,9 @@ pub struct DescribeUserPoolResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeviceConfigurationType {
-    #[serde(
-        rename = "ChallengeRequiredOnNewDevice",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ChallengeRequiredOnNewDevice", default, skip_serializing_if = "Option::is_none")]
     pub challenge_required_on_new_device: Option<bool>,
-    #[serde(
-        rename = "DeviceOnlyRememberedOnUserPrompt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DeviceOnlyRememberedOnUserPrompt", default, skip_serializing_if = "Option::is_none")]
     pub device_only_remembered_on_user_prompt: Option<bool>,
 }
 
@@ -2048,11 +1988,7 @@ pub struct GetUserAuthFactorsResponse {
     pub preferred_mfa_setting: Option<String>,
     #[serde(rename = "UserMFASettingList", default, skip_serializing_if = "Option::is_none")]
     pub user_mfa_setting_list: Option<Vec<String>>,
-    #[serde(
-        rename = "ConfiguredUserAuthFactors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ConfiguredUserAuthFactors", default, skip_serializing_if = "Option::is_none")]
     pub configured_user_auth_factors: Option<Vec<AuthFactorType>>,
 }
 
@@ -2077,11 +2013,7 @@ pub struct GetUserPoolMfaConfigRequest {
 pub struct GetUserPoolMfaConfigResponse {
     #[serde(rename = "SmsMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub sms_mfa_configuration: Option<SmsMfaConfigType>,
-    #[serde(
-        rename = "SoftwareTokenMfaConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SoftwareTokenMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub software_token_mfa_configuration: Option<SoftwareTokenMfaConfigType>,
     #[serde(rename = "EmailMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub email_mfa_configuration: Option<EmailMfaConfigType>,
@@ -2146,7 +2078,8 @@ impl std::fmt::Debug for GlobalSignOutRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GlobalSignOutResponse {}
+pub struct GlobalSignOutResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct HttpHeader {
@@ -2252,21 +2185,13 @@ pub struct LambdaConfigType {
     pub define_auth_challenge: Option<String>,
     #[serde(rename = "CreateAuthChallenge", default, skip_serializing_if = "Option::is_none")]
     pub create_auth_challenge: Option<String>,
-    #[serde(
-        rename = "VerifyAuthChallengeResponse",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "VerifyAuthChallengeResponse", default, skip_serializing_if = "Option::is_none")]
     pub verify_auth_challenge_response: Option<String>,
     #[serde(rename = "PreTokenGeneration", default, skip_serializing_if = "Option::is_none")]
     pub pre_token_generation: Option<String>,
     #[serde(rename = "UserMigration", default, skip_serializing_if = "Option::is_none")]
     pub user_migration: Option<String>,
-    #[serde(
-        rename = "PreTokenGenerationConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PreTokenGenerationConfig", default, skip_serializing_if = "Option::is_none")]
     pub pre_token_generation_config: Option<PreTokenGenerationVersionConfigType>,
     #[serde(rename = "CustomSMSSender", default, skip_serializing_if = "Option::is_none")]
     pub custom_sms_sender: Option<CustomSMSLambdaVersionConfigType>,
@@ -2384,11 +2309,7 @@ pub struct PasswordPolicyType {
     pub require_symbols: Option<bool>,
     #[serde(rename = "PasswordHistorySize", default, skip_serializing_if = "Option::is_none")]
     pub password_history_size: Option<i32>,
-    #[serde(
-        rename = "TemporaryPasswordValidityDays",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "TemporaryPasswordValidityDays", default, skip_serializing_if = "Option::is_none")]
     pub temporary_password_validity_days: Option<i32>,
 }
 
@@ -2517,11 +2438,7 @@ pub struct RevokeTokenRequest {
     pub client_id: String,
     #[serde(rename = "ClientSecret", default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
-    #[serde(
-        rename = "RevokeAssociatedSessions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RevokeAssociatedSessions", default, skip_serializing_if = "Option::is_none")]
     pub revoke_associated_sessions: Option<RevokeAssociatedSessionsType>,
 }
 
@@ -2537,7 +2454,8 @@ impl std::fmt::Debug for RevokeTokenRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RevokeTokenResponse {}
+pub struct RevokeTokenResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SMSMfaSettingsType {
@@ -2559,17 +2477,9 @@ pub struct SchemaAttributeType {
     pub mutable: Option<bool>,
     #[serde(rename = "Required", default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
-    #[serde(
-        rename = "NumberAttributeConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "NumberAttributeConstraints", default, skip_serializing_if = "Option::is_none")]
     pub number_attribute_constraints: Option<NumberAttributeConstraintsType>,
-    #[serde(
-        rename = "StringAttributeConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "StringAttributeConstraints", default, skip_serializing_if = "Option::is_none")]
     pub string_attribute_constraints: Option<StringAttributeConstraintsType>,
 }
 
@@ -2577,11 +2487,7 @@ pub struct SchemaAttributeType {
 pub struct SetUserMFAPreferenceRequest {
     #[serde(rename = "SMSMfaSettings", default, skip_serializing_if = "Option::is_none")]
     pub sms_mfa_settings: Option<SMSMfaSettingsType>,
-    #[serde(
-        rename = "SoftwareTokenMfaSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SoftwareTokenMfaSettings", default, skip_serializing_if = "Option::is_none")]
     pub software_token_mfa_settings: Option<SoftwareTokenMfaSettingsType>,
     #[serde(rename = "EmailMfaSettings", default, skip_serializing_if = "Option::is_none")]
     pub email_mfa_settings: Option<EmailMfaSettingsType>,
@@ -2604,7 +2510,8 @@ impl std::fmt::Debug for SetUserMFAPreferenceRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SetUserMFAPreferenceResponse {}
+pub struct SetUserMFAPreferenceResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SetUserPoolMfaConfigRequest {
@@ -2612,11 +2519,7 @@ pub struct SetUserPoolMfaConfigRequest {
     pub user_pool_id: String,
     #[serde(rename = "SmsMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub sms_mfa_configuration: Option<SmsMfaConfigType>,
-    #[serde(
-        rename = "SoftwareTokenMfaConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SoftwareTokenMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub software_token_mfa_configuration: Option<SoftwareTokenMfaConfigType>,
     #[serde(rename = "EmailMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub email_mfa_configuration: Option<EmailMfaConfigType>,
@@ -2630,11 +2533,7 @@ pub struct SetUserPoolMfaConfigRequest {
 pub struct SetUserPoolMfaConfigResponse {
     #[serde(rename = "SmsMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub sms_mfa_configuration: Option<SmsMfaConfigType>,
-    #[serde(
-        rename = "SoftwareTokenMfaConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SoftwareTokenMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub software_token_mfa_configuration: Option<SoftwareTokenMfaConfigType>,
     #[serde(rename = "EmailMfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub email_mfa_configuration: Option<EmailMfaConfigType>,
@@ -2662,7 +2561,8 @@ impl std::fmt::Debug for SetUserSettingsRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SetUserSettingsResponse {}
+pub struct SetUserSettingsResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SignInPolicyType {
@@ -2745,11 +2645,7 @@ pub struct SmsConfigurationType {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SmsMfaConfigType {
-    #[serde(
-        rename = "SmsAuthenticationMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SmsAuthenticationMessage", default, skip_serializing_if = "Option::is_none")]
     pub sms_authentication_message: Option<String>,
     #[serde(rename = "SmsConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub sms_configuration: Option<SmsConfigurationType>,
@@ -2835,53 +2731,33 @@ pub struct UpdateUserPoolClientRequest {
     pub write_attributes: Option<Vec<String>>,
     #[serde(rename = "ExplicitAuthFlows", default, skip_serializing_if = "Option::is_none")]
     pub explicit_auth_flows: Option<Vec<ExplicitAuthFlowsType>>,
-    #[serde(
-        rename = "SupportedIdentityProviders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SupportedIdentityProviders", default, skip_serializing_if = "Option::is_none")]
     pub supported_identity_providers: Option<Vec<String>>,
     #[serde(rename = "CallbackURLs", default, skip_serializing_if = "Option::is_none")]
-    pub callback_ur_ls: Option<Vec<String>>,
+    pub callback_urls: Option<Vec<String>>,
     #[serde(rename = "LogoutURLs", default, skip_serializing_if = "Option::is_none")]
-    pub logout_ur_ls: Option<Vec<String>>,
+    pub logout_urls: Option<Vec<String>>,
     #[serde(rename = "DefaultRedirectURI", default, skip_serializing_if = "Option::is_none")]
     pub default_redirect_uri: Option<String>,
     #[serde(rename = "AllowedOAuthFlows", default, skip_serializing_if = "Option::is_none")]
-    pub allowed_o_auth_flows: Option<Vec<OAuthFlowType>>,
+    pub allowed_oauth_flows: Option<Vec<OAuthFlowType>>,
     #[serde(rename = "AllowedOAuthScopes", default, skip_serializing_if = "Option::is_none")]
-    pub allowed_o_auth_scopes: Option<Vec<String>>,
-    #[serde(
-        rename = "AllowedOAuthFlowsUserPoolClient",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_o_auth_flows_user_pool_client: Option<bool>,
+    pub allowed_oauth_scopes: Option<Vec<String>>,
+    #[serde(rename = "AllowedOAuthFlowsUserPoolClient", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_oauth_flows_user_pool_client: Option<bool>,
     #[serde(rename = "AnalyticsConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub analytics_configuration: Option<AnalyticsConfigurationType>,
-    #[serde(
-        rename = "PreventUserExistenceErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PreventUserExistenceErrors", default, skip_serializing_if = "Option::is_none")]
     pub prevent_user_existence_errors: Option<PreventUserExistenceErrorTypes>,
     #[serde(rename = "EnableTokenRevocation", default, skip_serializing_if = "Option::is_none")]
     pub enable_token_revocation: Option<bool>,
-    #[serde(
-        rename = "EnablePropagateAdditionalUserContextData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EnablePropagateAdditionalUserContextData", default, skip_serializing_if = "Option::is_none")]
     pub enable_propagate_additional_user_context_data: Option<bool>,
     #[serde(rename = "AuthSessionValidity", default, skip_serializing_if = "Option::is_none")]
     pub auth_session_validity: Option<i32>,
     #[serde(rename = "RefreshTokenRotation", default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_rotation: Option<RefreshTokenRotationType>,
-    #[serde(
-        rename = "PublishSecretsInAWSSecretsManager",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PublishSecretsInAWSSecretsManager", default, skip_serializing_if = "Option::is_none")]
     pub publish_secrets_in_aws_secrets_manager: Option<bool>,
 }
 
@@ -2899,28 +2775,19 @@ impl std::fmt::Debug for UpdateUserPoolClientRequest {
             .field("write_attributes", &self.write_attributes)
             .field("explicit_auth_flows", &self.explicit_auth_flows)
             .field("supported_identity_providers", &self.supported_identity_providers)
-            .field("callback_ur_ls", &self.callback_ur_ls)
-            .field("logout_ur_ls", &self.logout_ur_ls)
+            .field("callback_urls", &self.callback_urls)
+            .field("logout_urls", &self.logout_urls)
             .field("default_redirect_uri", &self.default_redirect_uri)
-            .field("allowed_o_auth_flows", &self.allowed_o_auth_flows)
-            .field("allowed_o_auth_scopes", &self.allowed_o_auth_scopes)
-            .field(
-                "allowed_o_auth_flows_user_pool_client",
-                &self.allowed_o_auth_flows_user_pool_client,
-            )
+            .field("allowed_oauth_flows", &self.allowed_oauth_flows)
+            .field("allowed_oauth_scopes", &self.allowed_oauth_scopes)
+            .field("allowed_oauth_flows_user_pool_client", &self.allowed_oauth_flows_user_pool_client)
             .field("analytics_configuration", &self.analytics_configuration)
             .field("prevent_user_existence_errors", &self.prevent_user_existence_errors)
             .field("enable_token_revocation", &self.enable_token_revocation)
-            .field(
-                "enable_propagate_additional_user_context_data",
-                &self.enable_propagate_additional_user_context_data,
-            )
+            .field("enable_propagate_additional_user_context_data", &self.enable_propagate_additional_user_context_data)
             .field("auth_session_validity", &self.auth_session_validity)
             .field("refresh_token_rotation", &self.refresh_token_rotation)
-            .field(
-                "publish_secrets_in_aws_secrets_manager",
-                &self.publish_secrets_in_aws_secrets_manager,
-            )
+            .field("publish_secrets_in_aws_secrets_manager", &self.publish_secrets_in_aws_secrets_manager)
             .finish()
     }
 }
@@ -2945,35 +2812,15 @@ pub struct UpdateUserPoolRequest {
     pub auto_verified_attributes: Option<Vec<VerifiedAttributeType>>,
     #[serde(rename = "SmsVerificationMessage", default, skip_serializing_if = "Option::is_none")]
     pub sms_verification_message: Option<String>,
-    #[serde(
-        rename = "EmailVerificationMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailVerificationMessage", default, skip_serializing_if = "Option::is_none")]
     pub email_verification_message: Option<String>,
-    #[serde(
-        rename = "EmailVerificationSubject",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailVerificationSubject", default, skip_serializing_if = "Option::is_none")]
     pub email_verification_subject: Option<String>,
-    #[serde(
-        rename = "VerificationMessageTemplate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "VerificationMessageTemplate", default, skip_serializing_if = "Option::is_none")]
     pub verification_message_template: Option<VerificationMessageTemplateType>,
-    #[serde(
-        rename = "SmsAuthenticationMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SmsAuthenticationMessage", default, skip_serializing_if = "Option::is_none")]
     pub sms_authentication_message: Option<String>,
-    #[serde(
-        rename = "UserAttributeUpdateSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserAttributeUpdateSettings", default, skip_serializing_if = "Option::is_none")]
     pub user_attribute_update_settings: Option<UserAttributeUpdateSettingsType>,
     #[serde(rename = "MfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub mfa_configuration: Option<UserPoolMfaType>,
@@ -3006,15 +2853,12 @@ pub struct UpdateUserPoolRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct UpdateUserPoolResponse {}
+pub struct UpdateUserPoolResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UserAttributeUpdateSettingsType {
-    #[serde(
-        rename = "AttributesRequireVerificationBeforeUpdate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AttributesRequireVerificationBeforeUpdate", default, skip_serializing_if = "Option::is_none")]
     pub attributes_require_verification_before_update: Option<Vec<VerifiedAttributeType>>,
 }
 
@@ -3030,11 +2874,7 @@ pub struct UserContextDataType {
 pub struct UserPoolAddOnsType {
     #[serde(rename = "AdvancedSecurityMode")]
     pub advanced_security_mode: AdvancedSecurityModeType,
-    #[serde(
-        rename = "AdvancedSecurityAdditionalFlows",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AdvancedSecurityAdditionalFlows", default, skip_serializing_if = "Option::is_none")]
     pub advanced_security_additional_flows: Option<AdvancedSecurityAdditionalFlowsType>,
 }
 
@@ -3088,43 +2928,27 @@ pub struct UserPoolClientType {
     pub write_attributes: Option<Vec<String>>,
     #[serde(rename = "ExplicitAuthFlows", default, skip_serializing_if = "Option::is_none")]
     pub explicit_auth_flows: Option<Vec<ExplicitAuthFlowsType>>,
-    #[serde(
-        rename = "SupportedIdentityProviders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SupportedIdentityProviders", default, skip_serializing_if = "Option::is_none")]
     pub supported_identity_providers: Option<Vec<String>>,
     #[serde(rename = "CallbackURLs", default, skip_serializing_if = "Option::is_none")]
-    pub callback_ur_ls: Option<Vec<String>>,
+    pub callback_urls: Option<Vec<String>>,
     #[serde(rename = "LogoutURLs", default, skip_serializing_if = "Option::is_none")]
-    pub logout_ur_ls: Option<Vec<String>>,
+    pub logout_urls: Option<Vec<String>>,
     #[serde(rename = "DefaultRedirectURI", default, skip_serializing_if = "Option::is_none")]
     pub default_redirect_uri: Option<String>,
     #[serde(rename = "AllowedOAuthFlows", default, skip_serializing_if = "Option::is_none")]
-    pub allowed_o_auth_flows: Option<Vec<OAuthFlowType>>,
+    pub allowed_oauth_flows: Option<Vec<OAuthFlowType>>,
     #[serde(rename = "AllowedOAuthScopes", default, skip_serializing_if = "Option::is_none")]
-    pub allowed_o_auth_scopes: Option<Vec<String>>,
-    #[serde(
-        rename = "AllowedOAuthFlowsUserPoolClient",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_o_auth_flows_user_pool_client: Option<bool>,
+    pub allowed_oauth_scopes: Option<Vec<String>>,
+    #[serde(rename = "AllowedOAuthFlowsUserPoolClient", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_oauth_flows_user_pool_client: Option<bool>,
     #[serde(rename = "AnalyticsConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub analytics_configuration: Option<AnalyticsConfigurationType>,
-    #[serde(
-        rename = "PreventUserExistenceErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PreventUserExistenceErrors", default, skip_serializing_if = "Option::is_none")]
     pub prevent_user_existence_errors: Option<PreventUserExistenceErrorTypes>,
     #[serde(rename = "EnableTokenRevocation", default, skip_serializing_if = "Option::is_none")]
     pub enable_token_revocation: Option<bool>,
-    #[serde(
-        rename = "EnablePropagateAdditionalUserContextData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EnablePropagateAdditionalUserContextData", default, skip_serializing_if = "Option::is_none")]
     pub enable_propagate_additional_user_context_data: Option<bool>,
     #[serde(rename = "AuthSessionValidity", default, skip_serializing_if = "Option::is_none")]
     pub auth_session_validity: Option<i32>,
@@ -3152,22 +2976,16 @@ impl std::fmt::Debug for UserPoolClientType {
             .field("write_attributes", &self.write_attributes)
             .field("explicit_auth_flows", &self.explicit_auth_flows)
             .field("supported_identity_providers", &self.supported_identity_providers)
-            .field("callback_ur_ls", &self.callback_ur_ls)
-            .field("logout_ur_ls", &self.logout_ur_ls)
+            .field("callback_urls", &self.callback_urls)
+            .field("logout_urls", &self.logout_urls)
             .field("default_redirect_uri", &self.default_redirect_uri)
-            .field("allowed_o_auth_flows", &self.allowed_o_auth_flows)
-            .field("allowed_o_auth_scopes", &self.allowed_o_auth_scopes)
-            .field(
-                "allowed_o_auth_flows_user_pool_client",
-                &self.allowed_o_auth_flows_user_pool_client,
-            )
+            .field("allowed_oauth_flows", &self.allowed_oauth_flows)
+            .field("allowed_oauth_scopes", &self.allowed_oauth_scopes)
+            .field("allowed_oauth_flows_user_pool_client", &self.allowed_oauth_flows_user_pool_client)
             .field("analytics_configuration", &self.analytics_configuration)
             .field("prevent_user_existence_errors", &self.prevent_user_existence_errors)
             .field("enable_token_revocation", &self.enable_token_revocation)
-            .field(
-                "enable_propagate_additional_user_context_data",
-                &self.enable_propagate_additional_user_context_data,
-            )
+            .field("enable_propagate_additional_user_context_data", &self.enable_propagate_additional_user_context_data)
             .field("auth_session_validity", &self.auth_session_validity)
             .field("refresh_token_rotation", &self.refresh_token_rotation)
             .field("client_type", &self.client_type)
@@ -3229,35 +3047,15 @@ pub struct UserPoolType {
     pub username_attributes: Option<Vec<UsernameAttributeType>>,
     #[serde(rename = "SmsVerificationMessage", default, skip_serializing_if = "Option::is_none")]
     pub sms_verification_message: Option<String>,
-    #[serde(
-        rename = "EmailVerificationMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailVerificationMessage", default, skip_serializing_if = "Option::is_none")]
     pub email_verification_message: Option<String>,
-    #[serde(
-        rename = "EmailVerificationSubject",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailVerificationSubject", default, skip_serializing_if = "Option::is_none")]
     pub email_verification_subject: Option<String>,
-    #[serde(
-        rename = "VerificationMessageTemplate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "VerificationMessageTemplate", default, skip_serializing_if = "Option::is_none")]
     pub verification_message_template: Option<VerificationMessageTemplateType>,
-    #[serde(
-        rename = "SmsAuthenticationMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SmsAuthenticationMessage", default, skip_serializing_if = "Option::is_none")]
     pub sms_authentication_message: Option<String>,
-    #[serde(
-        rename = "UserAttributeUpdateSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserAttributeUpdateSettings", default, skip_serializing_if = "Option::is_none")]
     pub user_attribute_update_settings: Option<UserAttributeUpdateSettingsType>,
     #[serde(rename = "MfaConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub mfa_configuration: Option<UserPoolMfaType>,
@@ -3273,11 +3071,7 @@ pub struct UserPoolType {
     pub user_pool_tags: Option<BTreeMap<String, String>>,
     #[serde(rename = "SmsConfigurationFailure", default, skip_serializing_if = "Option::is_none")]
     pub sms_configuration_failure: Option<String>,
-    #[serde(
-        rename = "EmailConfigurationFailure",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailConfigurationFailure", default, skip_serializing_if = "Option::is_none")]
     pub email_configuration_failure: Option<String>,
     #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -3420,7 +3214,8 @@ impl std::fmt::Debug for VerifyUserAttributeRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct VerifyUserAttributeResponse {}
+pub struct VerifyUserAttributeResponse {
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct WebAuthnConfigurationType {
@@ -3437,3 +3232,4 @@ pub struct WebAuthnMfaSettingsType {
     #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
+
