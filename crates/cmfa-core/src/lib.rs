@@ -8,6 +8,8 @@
 //! - [`clock`]: time as an input, so expiry and TOTP checks are testable.
 //! - [`error`]: [`DomainError`], the only error an operation returns.
 
+pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod error;
 pub mod ids;

@@ -2,6 +2,7 @@
 //! PostgreSQL). Each method is one unit of work, run by the adapter as one transaction, so a
 //! caller never sees a half-applied change.
 
+use crate::client::AppClient;
 use crate::pool::UserPool;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -43,4 +44,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Up to `limit` pools whose id sorts after `after`, in id order.
     async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<UserPool>>>;
+
+    /// Inserts a new app client (`version` 1). `Conflict` if the id exists, `NotFound` if its
+    /// pool does not.
+    async fn create_client(&self, client: &AppClient) -> StoreResult<()>;
+
+    /// The client with this id, in any pool. Hot path (every sign-in reads it).
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<Arc<AppClient>>>;
+
+    /// Replaces a client if its stored version is `client.version - 1` (`Conflict` otherwise).
+    async fn update_client(&self, client: &AppClient) -> StoreResult<()>;
+
+    /// Deletes a client. `NotFound` if absent.
+    async fn delete_client(&self, client_id: &str) -> StoreResult<()>;
+
+    /// Up to `limit` clients of a pool whose id sorts after `after`, in id order.
+    async fn list_clients(&self, pool_id: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<AppClient>>>;
 }

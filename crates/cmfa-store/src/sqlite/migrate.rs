@@ -5,7 +5,10 @@ use cmfa_core::store::{StoreError, StoreResult};
 use rusqlite::Connection;
 
 /// Every migration, in order. Never edit one that has shipped; add a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_pools.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_pools.sql"),
+    include_str!("../../migrations/sqlite/0002_clients.sql"),
+];
 
 pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
     let current: i64 = conn

@@ -1,27 +1,32 @@
-//! The SQLite adapter: WAL mode, one writer connection, embedded migrations.
+//! The SQLite adapter: WAL mode, embedded migrations, group commit, a process-owned cache.
 //!
-//! Writes go through [`writer`], one thread that commits concurrent writes together (group
-//! commit). Pool reads are answered from a cache the store keeps in step with its own writes.
+//! Writes go through [`writer`], one thread that commits concurrent writes together. Pools and
+//! app clients are read on nearly every request and are few, so they are all held in memory and
+//! answered from there; the cache is updated on the writer thread right after each commit, in
+//! commit order. That is correct because one process owns the data directory (a lock file
+//! enforces it); several processes need the PostgreSQL store.
 //!
-//! Durability: `synchronous = NORMAL` in WAL mode means a committed transaction is in the WAL file
-//! before the call returns, so it survives a crash or `kill -9` of the server (not a power cut of
-//! the machine; `--sqlite-synchronous full` covers that at the cost of an fsync per write).
+//! Durability: `synchronous = NORMAL` in WAL mode means a committed transaction is in the WAL
+//! file before the call returns, so it survives a crash or `kill -9` of the server (not a power
+//! cut; `Synchronous::Full` covers that at the cost of an fsync per commit).
 
 mod migrate;
 mod writer;
 
 use crate::error::{corrupt, from_sqlite};
 use async_trait::async_trait;
+use cmfa_core::client::AppClient;
 use cmfa_core::pool::UserPool;
 use cmfa_core::store::{Store, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use writer::Writer;
-
-type PoolCache = BTreeMap<String, Arc<UserPool>>;
 
 /// How hard SQLite syncs a commit to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,16 +34,28 @@ pub enum Synchronous {
     /// Commits survive a process crash (the default).
     #[default]
     Normal,
-    /// Commits also survive a power failure; one fsync per write.
+    /// Commits also survive a power failure; one fsync per commit.
     Full,
+}
+
+/// Everything held in memory.
+#[derive(Default)]
+struct Cache {
+    pools: BTreeMap<String, Arc<UserPool>>,
+    clients: BTreeMap<String, Arc<AppClient>>,
+}
+
+type Shared = Arc<RwLock<Cache>>;
+
+fn write_cache(cache: &Shared) -> std::sync::RwLockWriteGuard<'_, Cache> {
+    // Cache updates cannot panic halfway, so a poisoned lock still guards consistent data.
+    cache.write().unwrap_or_else(|e| e.into_inner())
 }
 
 /// SQLite-backed store.
 pub struct SqliteStore {
     writer: Writer,
-    /// Every pool, keyed by id. Pools are few and read on every request; the process owns the
-    /// database (see `_lock`), so the cache is updated in the same critical section as the row.
-    pools: Arc<RwLock<PoolCache>>,
+    cache: Shared,
     /// Held for the life of the store: a second process on the same data dir would make the
     /// cache stale, so it is refused at open.
     _lock: Option<File>,
@@ -47,6 +64,61 @@ pub struct SqliteStore {
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+fn load_all<T: DeserializeOwned>(conn: &Connection, sql: &str) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare(sql).map_err(from_sqlite)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(from_sqlite)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(serde_json::from_str(&row.map_err(from_sqlite)?).map_err(corrupt)?);
+    }
+    Ok(out)
+}
+
+fn encode<T: Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Unavailable(format!("cannot encode a row: {e}")))
+}
+
+/// Runs a versioned `UPDATE ... WHERE id = ? AND version = ?` and tells a lost race
+/// (`Conflict`) from a missing row (`NotFound`).
+fn versioned_update(conn: &Connection, table: &str, id: &str, version: i64, data: &str) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(&format!(
+            "UPDATE {table} SET version = ?1, data = ?2 WHERE id = ?3 AND version = ?4"
+        ))
+        .and_then(|mut s| s.execute(params![version, data, id, version - 1]))
+        .map_err(from_sqlite)?;
+    if n == 1 {
+        return Ok(());
+    }
+    let exists = conn
+        .prepare_cached(&format!("SELECT 1 FROM {table} WHERE id = ?1"))
+        .and_then(|mut s| s.query_row(params![id], |_| Ok(())).optional())
+        .map_err(from_sqlite)?;
+    Err(if exists.is_some() {
+        StoreError::Conflict
+    } else {
+        StoreError::NotFound
+    })
+}
+
+fn delete_row(conn: &Connection, table: &str, id: &str) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))
+        .and_then(|mut s| s.execute(params![id]))
+        .map_err(from_sqlite)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+fn page<'a, T: 'a>(
+    map: &'a BTreeMap<String, Arc<T>>,
+    after: Option<&str>,
+) -> std::collections::btree_map::Range<'a, String, Arc<T>> {
+    match after {
+        Some(a) => map.range::<str, _>((Bound::Excluded(a), Bound::Unbounded)),
+        None => map.range::<str, _>((Bound::Unbounded, Bound::Unbounded)),
     }
 }
 
@@ -89,41 +161,23 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(from_sqlite)?;
         migrate::run(&mut conn)?;
-        let mut pools = BTreeMap::new();
-        {
-            let mut stmt = conn.prepare("SELECT data FROM pools").map_err(from_sqlite)?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(from_sqlite)?;
-            for row in rows {
-                let pool: UserPool = serde_json::from_str(&row.map_err(from_sqlite)?).map_err(corrupt)?;
-                pools.insert(pool.id.clone(), Arc::new(pool));
-            }
+        let mut cache = Cache::default();
+        for p in load_all::<UserPool>(&conn, "SELECT data FROM pools")? {
+            cache.pools.insert(p.id.clone(), Arc::new(p));
+        }
+        for c in load_all::<AppClient>(&conn, "SELECT data FROM clients")? {
+            cache.clients.insert(c.client_id.clone(), Arc::new(c));
         }
         Ok(SqliteStore {
             writer: Writer::start(conn)?,
-            pools: Arc::new(RwLock::new(pools)),
+            cache: Arc::new(RwLock::new(cache)),
             _lock: lock,
         })
     }
 
-    fn cache_read(&self) -> std::sync::RwLockReadGuard<'_, PoolCache> {
-        self.pools.read().unwrap_or_else(|e| e.into_inner())
+    fn read(&self) -> RwLockReadGuard<'_, Cache> {
+        self.cache.read().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// A step that puts `pool` in the cache after its write commits.
-fn cache_put(cache: &Arc<RwLock<PoolCache>>, pool: &UserPool) -> impl FnOnce(&()) + Send + 'static {
-    let cache = cache.clone();
-    let pool = Arc::new(pool.clone());
-    move |_| {
-        cache
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(pool.id.clone(), pool);
-    }
-}
-
-fn encode(pool: &UserPool) -> StoreResult<String> {
-    serde_json::to_string(pool).map_err(|e| StoreError::Unavailable(format!("cannot encode pool: {e}")))
 }
 
 #[async_trait]
@@ -131,6 +185,7 @@ impl Store for SqliteStore {
     async fn create_pool(&self, pool: &UserPool) -> StoreResult<()> {
         let data = encode(pool)?;
         let (id, version) = (pool.id.clone(), pool.version as i64);
+        let (cache, cached) = (self.cache.clone(), Arc::new(pool.clone()));
         self.writer
             .write(
                 move |conn| {
@@ -139,70 +194,115 @@ impl Store for SqliteStore {
                         .map(|_| ())
                         .map_err(from_sqlite)
                 },
-                cache_put(&self.pools, pool),
+                move |_| {
+                    write_cache(&cache).pools.insert(cached.id.clone(), cached);
+                },
             )
             .await
     }
 
     async fn get_pool(&self, id: &str) -> StoreResult<Option<Arc<UserPool>>> {
-        Ok(self.cache_read().get(id).cloned())
+        Ok(self.read().pools.get(id).cloned())
     }
 
     async fn update_pool(&self, pool: &UserPool) -> StoreResult<()> {
         let data = encode(pool)?;
         let (id, version) = (pool.id.clone(), pool.version as i64);
+        let (cache, cached) = (self.cache.clone(), Arc::new(pool.clone()));
         self.writer
             .write(
-                move |conn| {
-                    let n = conn
-                        .prepare_cached("UPDATE pools SET version = ?1, data = ?2 WHERE id = ?3 AND version = ?4")
-                        .and_then(|mut s| s.execute(params![version, data, id, version - 1]))
-                        .map_err(from_sqlite)?;
-                    if n == 1 {
-                        return Ok(());
-                    }
-                    let exists = conn
-                        .prepare_cached("SELECT 1 FROM pools WHERE id = ?1")
-                        .and_then(|mut s| s.query_row(params![id], |_| Ok(())).optional())
-                        .map_err(from_sqlite)?;
-                    Err(if exists.is_some() {
-                        StoreError::Conflict
-                    } else {
-                        StoreError::NotFound
-                    })
+                move |conn| versioned_update(conn, "pools", &id, version, &data),
+                move |_| {
+                    write_cache(&cache).pools.insert(cached.id.clone(), cached);
                 },
-                cache_put(&self.pools, pool),
             )
             .await
     }
 
     async fn delete_pool(&self, id: &str) -> StoreResult<()> {
-        let key = id.to_owned();
-        let cache = self.pools.clone();
-        let gone = id.to_owned();
+        let (key, gone, cache) = (id.to_owned(), id.to_owned(), self.cache.clone());
         self.writer
             .write(
-                move |conn| {
-                    let n = conn
-                        .prepare_cached("DELETE FROM pools WHERE id = ?1")
-                        .and_then(|mut s| s.execute(params![key]))
-                        .map_err(from_sqlite)?;
-                    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-                },
+                move |conn| delete_row(conn, "pools", &key),
                 move |_| {
-                    cache.write().unwrap_or_else(|e| e.into_inner()).remove(&gone);
+                    let mut c = write_cache(&cache);
+                    c.pools.remove(&gone);
+                    c.clients.retain(|_, cl| cl.pool_id != gone);
                 },
             )
             .await
     }
 
     async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<UserPool>>> {
-        use std::ops::Bound;
-        let cache = self.cache_read();
-        let range = match after {
-            Some(a) => cache.range::<str, _>((Bound::Excluded(a), Bound::Unbounded)),
-            None => cache.range::<str, _>((Bound::Unbounded, Bound::Unbounded)),
-        };
-        Ok(range.take(limit).map(|(_, p)| p.clone()).collect())
+        Ok(page(&self.read().pools, after)
+            .take(limit)
+            .map(|(_, p)| p.clone())
+            .collect())
+    }
+
+    async fn create_client(&self, client: &AppClient) -> StoreResult<()> {
+        let data = encode(client)?;
+        let (id, pool_id, version) = (client.client_id.clone(), client.pool_id.clone(), client.version as i64);
+        let (cache, cached) = (self.cache.clone(), Arc::new(client.clone()));
+        self.writer
+            .write(
+                move |conn| {
+                    let pool_exists = conn
+                        .prepare_cached("SELECT 1 FROM pools WHERE id = ?1")
+                        .and_then(|mut s| s.query_row(params![pool_id], |_| Ok(())).optional())
+                        .map_err(from_sqlite)?;
+                    if pool_exists.is_none() {
+                        return Err(StoreError::NotFound);
+                    }
+                    conn.prepare_cached("INSERT INTO clients (id, pool_id, version, data) VALUES (?1, ?2, ?3, ?4)")
+                        .and_then(|mut s| s.execute(params![id, pool_id, version, data]))
+                        .map(|_| ())
+                        .map_err(from_sqlite)
+                },
+                move |_| {
+                    write_cache(&cache).clients.insert(cached.client_id.clone(), cached);
+                },
+            )
+            .await
+    }
+
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<Arc<AppClient>>> {
+        Ok(self.read().clients.get(client_id).cloned())
+    }
+
+    async fn update_client(&self, client: &AppClient) -> StoreResult<()> {
+        let data = encode(client)?;
+        let (id, version) = (client.client_id.clone(), client.version as i64);
+        let (cache, cached) = (self.cache.clone(), Arc::new(client.clone()));
+        self.writer
+            .write(
+                move |conn| versioned_update(conn, "clients", &id, version, &data),
+                move |_| {
+                    write_cache(&cache).clients.insert(cached.client_id.clone(), cached);
+                },
+            )
+            .await
+    }
+
+    async fn delete_client(&self, client_id: &str) -> StoreResult<()> {
+        let (key, gone, cache) = (client_id.to_owned(), client_id.to_owned(), self.cache.clone());
+        self.writer
+            .write(
+                move |conn| delete_row(conn, "clients", &key),
+                move |_| {
+                    write_cache(&cache).clients.remove(&gone);
+                },
+            )
+            .await
+    }
+
+    async fn list_clients(&self, pool_id: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<AppClient>>> {
+        // Clients are few per pool; a scan of the in-memory map is cheaper than an index here.
+        let cache = self.read();
+        Ok(page(&cache.clients, after)
+            .filter(|(_, c)| c.pool_id == pool_id)
+            .take(limit)
+            .map(|(_, c)| c.clone())
+            .collect())
     }
 }
