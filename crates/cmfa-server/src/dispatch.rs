@@ -150,15 +150,15 @@ async fn call(state: &AppState, op: Operation, caller: &Caller, v: Value) -> Res
     let s = &state.service;
     match op {
         Operation::CreateUserPool => json(&s.create_user_pool(caller, typed(v)?).await?),
-        Operation::DescribeUserPool => json(&s.describe_user_pool(typed(v)?).await?),
-        Operation::UpdateUserPool => json(&s.update_user_pool(typed(v)?).await?),
+        Operation::DescribeUserPool => json(&s.describe_user_pool(caller, typed(v)?).await?),
+        Operation::UpdateUserPool => json(&s.update_user_pool(caller, typed(v)?).await?),
         Operation::DeleteUserPool => {
-            s.delete_user_pool(typed(v)?).await?;
+            s.delete_user_pool(caller, typed(v)?).await?;
             Ok(Bytes::from_static(EMPTY))
         }
-        Operation::ListUserPools => json(&s.list_user_pools(typed(v)?).await?),
-        Operation::SetUserPoolMfaConfig => json(&s.set_user_pool_mfa_config(typed(v)?).await?),
-        Operation::GetUserPoolMfaConfig => json(&s.get_user_pool_mfa_config(typed(v)?).await?),
+        Operation::ListUserPools => json(&s.list_user_pools(caller, typed(v)?).await?),
+        Operation::SetUserPoolMfaConfig => json(&s.set_user_pool_mfa_config(caller, typed(v)?).await?),
+        Operation::GetUserPoolMfaConfig => json(&s.get_user_pool_mfa_config(caller, typed(v)?).await?),
         other => Err(ApiError::new(
             ErrorCode::UnsupportedOperationException,
             format!(

@@ -610,3 +610,58 @@ async fn unknown_pool_is_resource_not_found_everywhere() {
     assert!(matches!(e, DeleteUserPoolError::ResourceNotFoundException(_)), "{e:?}");
     assert_eq!(e.meta().message(), Some(MISSING_MESSAGE));
 }
+
+#[tokio::test]
+async fn pools_are_regional() {
+    let server = TestServer::start().await;
+    let eu = sdk_client_in(&server.url, "eu-west-1");
+    let us = sdk_client(&server.url);
+    let eu_id = eu
+        .create_user_pool()
+        .pool_name("eu")
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let us_id = us
+        .create_user_pool()
+        .pool_name("us")
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+
+    // Another region's pool is unknown, as on AWS.
+    let err = us
+        .describe_user_pool()
+        .user_pool_id(&eu_id)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    assert_eq!(
+        err.meta().message(),
+        Some(format!("User pool {eu_id} does not exist.").as_str())
+    );
+    let err = us
+        .get_user_pool_mfa_config()
+        .user_pool_id(&eu_id)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+
+    let ids = |out: aws_sdk_cognitoidentityprovider::operation::list_user_pools::ListUserPoolsOutput| {
+        out.user_pools().iter().filter_map(|p| p.id.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(us.list_user_pools().max_results(60).send().await.unwrap()), [us_id]);
+    assert_eq!(ids(eu.list_user_pools().max_results(60).send().await.unwrap()), [eu_id]);
+}

@@ -183,23 +183,33 @@ async fn describe(c: &Client, id: &str) -> UserPoolType {
 }
 
 /// The full description and MFA view of each pool, plus the ids ListUserPools returns (sorted).
-async fn snapshot(c: &Client, ids: &[String]) -> (Vec<PoolState>, Vec<String>) {
-    let mut listed: Vec<String> = c
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .expect("ListUserPools")
-        .user_pools()
-        .iter()
-        .filter_map(|p| p.id.clone())
-        .collect();
+/// Pools are regional, so each pool is read, and each region listed, with a client of its region.
+async fn snapshot(url: &str, ids: &[String]) -> (Vec<PoolState>, Vec<String>) {
+    let region_of = |id: &str| id.split('_').next().unwrap_or("us-east-1").to_owned();
+    let mut regions: Vec<String> = ids.iter().map(|id| region_of(id)).collect();
+    regions.sort();
+    regions.dedup();
+    let mut listed = Vec::new();
+    for region in &regions {
+        let c = sdk_client_in(url, region);
+        listed.extend(
+            c.list_user_pools()
+                .max_results(60)
+                .send()
+                .await
+                .expect("ListUserPools")
+                .user_pools()
+                .iter()
+                .filter_map(|p| p.id.clone()),
+        );
+    }
     listed.sort();
     let mut pools = Vec::with_capacity(ids.len());
     for id in ids {
+        let c = sdk_client_in(url, &region_of(id));
         pools.push(PoolState {
-            pool: describe(c, id).await,
-            mfa: get_mfa(c, id).await,
+            pool: describe(&c, id).await,
+            mfa: get_mfa(&c, id).await,
         });
     }
     (pools, listed)
@@ -305,7 +315,7 @@ async fn everything_survives_a_graceful_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = spawn(dir.path());
     let ids = populate(&server.url).await;
-    let before = snapshot(&sdk_client(&server.url), &ids).await;
+    let before = snapshot(&server.url, &ids).await;
     for (id, state) in ids.iter().zip(&before.0) {
         assert_eq!(state.pool.id.as_ref(), Some(id));
     }
@@ -318,7 +328,7 @@ async fn everything_survives_a_graceful_restart() {
     let server = spawn(dir.path());
     let c = sdk_client(&server.url);
     assert_eq!(
-        snapshot(&c, &ids).await,
+        snapshot(&server.url, &ids).await,
         before,
         "state differs after a graceful restart"
     );

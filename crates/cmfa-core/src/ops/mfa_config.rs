@@ -1,6 +1,6 @@
 //! SetUserPoolMfaConfig and GetUserPoolMfaConfig.
 
-use super::Service;
+use super::{Caller, Service};
 use crate::error::{DomainError, Result};
 use crate::pool::{CONCURRENT_UPDATE_MESSAGE, mfa_config};
 use crate::store::StoreError;
@@ -13,9 +13,10 @@ impl Service {
     /// Replaces the pool's whole MFA configuration (AWS's full-replace semantics).
     pub async fn set_user_pool_mfa_config(
         &self,
+        caller: &Caller,
         req: SetUserPoolMfaConfigRequest,
     ) -> Result<SetUserPoolMfaConfigResponse> {
-        let pool = self.load_pool(&req.user_pool_id).await?;
+        let pool = self.load_pool(caller, &req.user_pool_id).await?;
         let mut next = mfa_config::apply(&pool, &req)?;
         next.version = pool.version + 1;
         next.config.last_modified_date = Some(self.clock.now_millis());
@@ -44,9 +45,10 @@ impl Service {
     /// The pool's MFA configuration: only what is set, `MfaConfiguration` always.
     pub async fn get_user_pool_mfa_config(
         &self,
+        caller: &Caller,
         req: GetUserPoolMfaConfigRequest,
     ) -> Result<GetUserPoolMfaConfigResponse> {
-        let pool = self.load_pool(&req.user_pool_id).await?;
+        let pool = self.load_pool(caller, &req.user_pool_id).await?;
         Ok(mfa_config::view(&pool))
     }
 }

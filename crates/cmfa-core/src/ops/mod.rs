@@ -39,10 +39,13 @@ impl Service {
         &self.settings
     }
 
-    async fn load_pool(&self, id: &str) -> crate::Result<Arc<crate::pool::UserPool>> {
-        self.store
-            .get_pool(id)
-            .await?
-            .ok_or_else(|| crate::DomainError::ResourceNotFound(crate::pool::not_found_message(id)))
+    /// The pool, if it exists in the caller's region (pools are regional, as in AWS: a pool id
+    /// from another region is answered as unknown).
+    async fn load_pool(&self, caller: &Caller, id: &str) -> crate::Result<Arc<crate::pool::UserPool>> {
+        let missing = || crate::DomainError::ResourceNotFound(crate::pool::not_found_message(id));
+        if crate::ids::region_of_pool_id(id) != caller.region {
+            return Err(missing());
+        }
+        self.store.get_pool(id).await?.ok_or_else(missing)
     }
 }

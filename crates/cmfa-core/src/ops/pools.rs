@@ -60,17 +60,25 @@ impl Service {
     }
 
     /// The whole pool.
-    pub async fn describe_user_pool(&self, req: DescribeUserPoolRequest) -> Result<DescribeUserPoolResponse> {
-        let pool = self.load_pool(&req.user_pool_id).await?;
+    pub async fn describe_user_pool(
+        &self,
+        caller: &Caller,
+        req: DescribeUserPoolRequest,
+    ) -> Result<DescribeUserPoolResponse> {
+        let pool = self.load_pool(caller, &req.user_pool_id).await?;
         Ok(DescribeUserPoolResponse {
             user_pool: Some(describe(&pool)),
         })
     }
 
     /// Updates a pool with AWS's reset-what-is-omitted semantics (see [`rules::update`]).
-    pub async fn update_user_pool(&self, req: UpdateUserPoolRequest) -> Result<UpdateUserPoolResponse> {
+    pub async fn update_user_pool(
+        &self,
+        caller: &Caller,
+        req: UpdateUserPoolRequest,
+    ) -> Result<UpdateUserPoolResponse> {
         let id = req.user_pool_id.clone();
-        let pool = self.load_pool(&id).await?;
+        let pool = self.load_pool(caller, &id).await?;
         let mut next = rules::update(&pool, self.clock.now_millis(), req)?;
         next.version = pool.version + 1;
         self.save(&id, &next).await?;
@@ -87,8 +95,8 @@ impl Service {
     }
 
     /// Deletes a pool unless deletion protection is on.
-    pub async fn delete_user_pool(&self, req: DeleteUserPoolRequest) -> Result<()> {
-        let pool = self.load_pool(&req.user_pool_id).await?;
+    pub async fn delete_user_pool(&self, caller: &Caller, req: DeleteUserPoolRequest) -> Result<()> {
+        let pool = self.load_pool(caller, &req.user_pool_id).await?;
         if pool.config.deletion_protection == Some(DeletionProtectionType::Active) {
             return Err(DomainError::InvalidParameter(rules::DELETION_PROTECTED.into()));
         }
@@ -100,14 +108,22 @@ impl Service {
     }
 
     /// Pools in id order, `MaxResults` at a time; `NextToken` is the last id returned.
-    pub async fn list_user_pools(&self, req: ListUserPoolsRequest) -> Result<ListUserPoolsResponse> {
+    pub async fn list_user_pools(&self, caller: &Caller, req: ListUserPoolsRequest) -> Result<ListUserPoolsResponse> {
         let limit = req.max_results.clamp(1, 60) as usize;
         if let Some(t) = req.next_token.as_deref()
             && !looks_like_pool_id(t)
         {
             return Err(DomainError::InvalidParameter("Invalid NextToken.".into()));
         }
-        let mut pools = self.store.list_pools(req.next_token.as_deref(), limit + 1).await?;
+        // Pool ids start with their region, so the caller's pools are one contiguous id range.
+        let prefix = format!("{}_", caller.region);
+        let start = match req.next_token.as_deref() {
+            Some(t) if t.starts_with(&prefix) => t,
+            Some(_) => return Err(DomainError::InvalidParameter("Invalid NextToken.".into())),
+            None => prefix.as_str(),
+        };
+        let mut pools = self.store.list_pools(Some(start), limit + 1).await?;
+        pools.retain(|p| p.id.starts_with(&prefix));
         let more = pools.len() > limit;
         pools.truncate(limit);
         let next_token = if more { pools.last().map(|p| p.id.clone()) } else { None };

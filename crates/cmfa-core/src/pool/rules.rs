@@ -44,7 +44,8 @@ fn complete_password_policy(p: PasswordPolicyType) -> PasswordPolicyType {
         require_numbers: Some(p.require_numbers.unwrap_or(false)),
         require_symbols: Some(p.require_symbols.unwrap_or(false)),
         password_history_size: p.password_history_size,
-        temporary_password_validity_days: Some(p.temporary_password_validity_days.unwrap_or(7)),
+        // 0 is what SDKs with non-optional integers (the Rust SDK) send for "not set".
+        temporary_password_validity_days: Some(p.temporary_password_validity_days.filter(|d| *d > 0).unwrap_or(7)),
     }
 }
 
