@@ -7,7 +7,8 @@
 #
 # Env overrides: BENCH_DURATION (wrk -d, e.g. 10s), BENCH_THREADS (wrk -t, default 2),
 # BENCH_CONNECTIONS (wrk -c, default 32), BENCH_POOLS (pools written in step 3, default 32),
-# BENCH_SKIP_BUILD=1 (use the existing binary), BENCH_KEEP_TMP=1 (keep the data dir and logs).
+# BENCH_SKIP_BUILD=1 (use the existing binary), BENCH_KEEP_TMP=1 (keep the data dir and logs),
+# BENCH_WAIT_IDLE=SECONDS (first wait up to that long for other processes to stop using CPU).
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +19,7 @@ for arg in "$@"; do
     case "$arg" in
         --quick) quick=1 ;;
         -h | --help)
-            sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
             exit 0
             ;;
         *)
@@ -146,20 +147,73 @@ pool_id() { # the UserPool.Id of a CreateUserPool response on stdin
 
 # --- load ------------------------------------------------------------------------------------
 
-# run_wrk NAME URL SCRIPT: runs wrk, shows its output, keeps it in $TMP/NAME.txt.
+# CPU accounting, so a run on a busy machine (someone else's build) shows up in the summary.
+# All three print CPU seconds.
+CLK_TCK="$(getconf CLK_TCK)"
+machine_cpu() { # busy CPU time of the whole machine: user, nice, system, steal
+    # (irq and softirq are left out: loopback networking of the benchmark itself lands there)
+    awk -v hz="$CLK_TCK" '$1 == "cpu" { print ($2 + $3 + $4 + $9) / hz; exit }' /proc/stat
+}
+server_cpu() { # utime + stime of the server (fields 14 and 15; the name has no spaces)
+    awk -v hz="$CLK_TCK" '{ print ($14 + $15) / hz }' "/proc/$SERVER_PID/stat"
+}
+children_cpu() { # user + sys of this shell's finished children (wrk, once it has exited)
+    # `times` must run in this shell, not in a $(...) subshell, to see its children.
+    times >"$TMP/times"
+    awk 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] }
+        print t
+    }' "$TMP/times"
+}
+
+# run_wrk NAME URL SCRIPT: runs wrk, shows its output, keeps it in $TMP/NAME.txt, and the
+# average number of cores used by the server, wrk and everything else in $TMP/NAME.cpu.
 run_wrk() {
-    local name="$1" url="$2" script="$3"
+    local name="$1" url="$2" script="$3" m0 s0 c0 t0 m1 s1 c1 t1
     log "$name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency $url"
+    children_cpu >"$TMP/c0"
+    m0="$(machine_cpu)" s0="$(server_cpu)" t0="$(date +%s.%N)"
     BENCH_WRK_THREADS="$THREADS" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
         -s "$BENCH_DIR/$script" "$url" 2>&1 | tee "$TMP/$name.txt" >&2
+    m1="$(machine_cpu)" s1="$(server_cpu)" t1="$(date +%s.%N)"
+    children_cpu >"$TMP/c1"
+    c0="$(cat "$TMP/c0")" c1="$(cat "$TMP/c1")"
     grep -q '^BENCH_RESULT ' "$TMP/$name.txt" || die "$name: wrk printed no BENCH_RESULT line"
     server_alive
+    awk -v m0="$m0" -v m1="$m1" -v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" \
+        -v t0="$t0" -v t1="$t1" 'BEGIN {
+        w = t1 - t0; srv = (s1 - s0) / w; wrk = (c1 - c0) / w; oth = (m1 - m0) / w - srv - wrk
+        if (oth < 0) oth = 0
+        printf "%.2f %.2f %.2f\n", srv, wrk, oth
+    }' >"$TMP/$name.cpu"
 }
 
 # field NAME KEY: a key=value from the step's BENCH_RESULT line.
 field() {
     sed -n "s/^BENCH_RESULT .*\<$2=\([0-9]*\).*$/\1/p" "$TMP/$1.txt" | head -n 1
 }
+
+# Optionally wait for other processes (e.g. someone's build) to leave the CPUs alone.
+if [[ ${BENCH_WAIT_IDLE:-0} -gt 0 ]]; then
+    log "waiting up to ${BENCH_WAIT_IDLE}s for the machine to go quiet"
+    deadline=$((SECONDS + BENCH_WAIT_IDLE))
+    quiet=0
+    while :; do # quiet = under 0.15 busy cores for three 2 s samples in a row
+        m0="$(machine_cpu)"
+        sleep 2
+        other="$(awk -v a="$m0" -v b="$(machine_cpu)" 'BEGIN { printf "%.2f", (b - a) / 2 }')"
+        if awk -v o="$other" 'BEGIN { exit !(o < 0.15) }'; then quiet=$((quiet + 1)); else quiet=0; fi
+        if ((quiet >= 3)); then
+            echo "quiet (other processes: $other cores)" >&2
+            break
+        fi
+        if ((SECONDS >= deadline)); then
+            echo "still busy ($other cores used by other processes); running anyway" >&2
+            break
+        fi
+    done
+fi
 
 # Step 1: fixed-JSON baseline.
 curl -fsS "$URL/_cognito-mfa/health" >/dev/null || die "health check failed"
@@ -198,15 +252,17 @@ hwm_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")"
 # successful (2xx) requests per second, so failed requests never count toward a target.
 row() {
     local label="$1" step="$2" t_rps="$3" t_p99="$4"
-    local req dur non2xx sock p50 p99
+    local req dur non2xx sock p50 p99 c_srv c_wrk c_oth
     req="$(field "$step" requests)"
     dur="$(field "$step" duration_us)"
     non2xx="$(field "$step" non2xx)"
     sock=$(($(field "$step" connect) + $(field "$step" read) + $(field "$step" write) + $(field "$step" timeout)))
     p50="$(field "$step" p50_us)"
     p99="$(field "$step" p99_us)"
+    read -r c_srv c_wrk c_oth <"$TMP/$step.cpu"
     awk -v label="$label" -v req="$req" -v dur="$dur" -v bad="$non2xx" -v sock="$sock" \
-        -v p50="$p50" -v p99="$p99" -v trps="$t_rps" -v tp99="$t_p99" 'BEGIN {
+        -v p50="$p50" -v p99="$p99" -v trps="$t_rps" -v tp99="$t_p99" \
+        -v cpu="$c_srv/$c_wrk/$c_oth" 'BEGIN {
         s = dur / 1e6; rps = req / s; ok = (req - bad) / s
         target = "-"; verdict = "-"
         if (trps != "") {
@@ -216,8 +272,8 @@ row() {
                 if (p99 / 1000 > tp99) verdict = "MISS"
             }
         }
-        printf "%-32s %10.0f %10.0f %8.2f %8.2f %9d %8d  %-22s %s\n",
-            label, rps, ok, p50 / 1000, p99 / 1000, bad, sock, target, verdict
+        printf "%-32s %10.0f %10.0f %8.2f %8.2f %9d %8d  %-17s %-21s %s\n",
+            label, rps, ok, p50 / 1000, p99 / 1000, bad, sock, cpu, target, verdict
     }'
 }
 
@@ -226,11 +282,15 @@ summary="$TMP/summary.txt"
     rev="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]]; then rev="$rev (dirty)"; fi
     echo "cognito-mfa benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')  commit $rev"
+    if [[ ${BENCH_SKIP_BUILD:-0} == 1 ]]; then
+        echo "binary not rebuilt (BENCH_SKIP_BUILD=1): $BIN from $(date -u -r "$BIN" '+%Y-%m-%d %H:%M:%S UTC')"
+    fi
     echo "host: $(nproc) CPUs shared by server and wrk; wrk -t$THREADS -c$CONNECTIONS -d$DURATION" \
         "--latency; $POOLS pools written in the SetUserPoolMfaConfig step"
     echo
-    printf "%-32s %10s %10s %8s %8s %9s %8s  %-22s %s\n" \
-        step 'req/s' '2xx req/s' 'p50 ms' 'p99 ms' 'non-2xx' 'sock err' target result
+    printf "%-32s %10s %10s %8s %8s %9s %8s  %-17s %-21s %s\n" \
+        step 'req/s' '2xx req/s' 'p50 ms' 'p99 ms' 'non-2xx' 'sock err' 'cores srv/wrk/oth' \
+        target result
     row "health (fixed-JSON baseline)" health "" ""
     row "GetUserPoolMfaConfig (1 pool)" get "$GET_TARGET_RPS" "$GET_TARGET_P99_MS"
     row "SetUserPoolMfaConfig ($POOLS pools)" set "$SET_TARGET_RPS" ""
@@ -241,6 +301,11 @@ summary="$TMP/summary.txt"
         printf "server RSS after load: %.1f MB (peak %.1f MB)   target <=%d MB   %s\n",
             rss / 1024, hwm / 1024, t, (rss / 1024 <= t) ? "ok" : "MISS"
     }'
+    busy="$(cat "$TMP"/{health,get,set}.cpu | awk '$3 > m { m = $3 } END { print (m > 0.2) ? m : "" }')"
+    if [[ -n $busy ]]; then
+        echo "WARNING: other processes used up to $busy cores during a step (the 'oth' column);" \
+            "the numbers above understate the server. Rerun on a quiet machine."
+    fi
     errlines="$(grep -c . "$TMP/server.err" || true)"
     echo "server stderr (--log warn): $errlines lines"
     if [[ $errlines != 0 ]]; then sed -n '1,10s/^/    /p' "$TMP/server.err"; fi
