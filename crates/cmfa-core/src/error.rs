@@ -21,6 +21,26 @@ pub enum DomainError {
     NotAuthorized(String),
     #[error("LimitExceededException: {0}")]
     LimitExceeded(String),
+    #[error("InvalidPasswordException: {0}")]
+    InvalidPassword(String),
+    #[error("UsernameExistsException: {0}")]
+    UsernameExists(String),
+    #[error("UserNotFoundException: {0}")]
+    UserNotFound(String),
+    #[error("UserNotConfirmedException: {0}")]
+    UserNotConfirmed(String),
+    #[error("CodeMismatchException: {0}")]
+    CodeMismatch(String),
+    #[error("ExpiredCodeException: {0}")]
+    ExpiredCode(String),
+    #[error("AliasExistsException: {0}")]
+    AliasExists(String),
+    #[error("UnauthorizedException: {0}")]
+    UnauthorizedClient(String),
+    #[error("UnsupportedUserStateException: {0}")]
+    UnsupportedUserState(String),
+    #[error("PasswordResetRequiredException: {0}")]
+    PasswordResetRequired(String),
     #[error("UnsupportedOperationException: {0}")]
     UnsupportedOperation(String),
     /// A fault on our side (storage unavailable, corrupt row). The text is for the log only.

@@ -14,9 +14,11 @@ pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod ops;
+pub mod outbound;
 pub mod pool;
 pub mod settings;
 pub mod store;
+pub mod user;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{DomainError, Result};

@@ -10,6 +10,10 @@ pub struct CoreSettings {
     pub account_id: String,
     /// Region used when a request carries no SigV4 credential scope.
     pub default_region: String,
+    /// Base URL clients reach the server at; token issuers are `{public_url}/{userPoolId}`.
+    pub public_url: String,
+    /// Argon2id cost for password hashes.
+    pub password_hash: crate::user::password::HashCost,
 }
 
 impl Default for CoreSettings {
@@ -17,6 +21,8 @@ impl Default for CoreSettings {
         CoreSettings {
             account_id: "000000000000".into(),
             default_region: "us-east-1".into(),
+            public_url: "http://127.0.0.1:9330".into(),
+            password_hash: Default::default(),
         }
     }
 }

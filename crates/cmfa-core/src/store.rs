@@ -2,8 +2,12 @@
 //! PostgreSQL). Each method is one unit of work, run by the adapter as one transaction, so a
 //! caller never sees a half-applied change.
 
+use crate::auth::session::AuthSession;
+use crate::auth::tokens::SigningKey;
 use crate::client::AppClient;
+use crate::outbound::{OutboundMessage, OutboxEntry};
 use crate::pool::UserPool;
+use crate::user::User;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -60,4 +64,134 @@ pub trait Store: Send + Sync + 'static {
 
     /// Up to `limit` clients of a pool whose id sorts after `after`, in id order.
     async fn list_clients(&self, pool_id: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<AppClient>>>;
+
+    /// The pool's token signing keys (access, id), if made yet.
+    async fn get_signing_keys(&self, pool_id: &str) -> StoreResult<Option<Arc<PoolKeys>>>;
+
+    /// Stores keys for a pool unless it has some; returns the keys in force either way (so two
+    /// racing first sign-ins agree on one pair).
+    async fn put_signing_keys(&self, pool_id: &str, keys: PoolKeys) -> StoreResult<Arc<PoolKeys>>;
+
+    /// Inserts a user with its alias keys, and the message to send, in one transaction.
+    /// `Conflict` if the username or an alias is taken.
+    async fn create_user(
+        &self,
+        user: &User,
+        key: &str,
+        aliases: &[AliasKey],
+        message: Option<&OutboundMessage>,
+    ) -> StoreResult<()>;
+
+    /// The user with this username key.
+    async fn get_user(&self, pool_id: &str, key: &str) -> StoreResult<Option<User>>;
+
+    /// The username key owning an alias (email, phone_number, preferred_username).
+    async fn find_alias(&self, pool_id: &str, alias: &AliasKey) -> StoreResult<Option<String>>;
+
+    /// Replaces a user (version check as for pools) and its alias keys, recording `message`
+    /// in the same transaction.
+    async fn update_user(
+        &self,
+        user: &User,
+        key: &str,
+        aliases: &[AliasKey],
+        message: Option<&OutboundMessage>,
+    ) -> StoreResult<()>;
+
+    /// Deletes a user and everything issued to it.
+    async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()>;
+
+    /// Users of a pool in username-key order, optionally filtered on one attribute.
+    async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: Option<&UserFilter>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<User>>;
+
+    /// How many users a pool has.
+    async fn count_users(&self, pool_id: &str) -> StoreResult<u64>;
+
+    /// Saves a sign-in step.
+    async fn put_session(&self, session: &AuthSession) -> StoreResult<()>;
+
+    /// A sign-in step by id, and whether it has been used.
+    async fn get_session(&self, id: &str) -> StoreResult<Option<(AuthSession, bool)>>;
+
+    /// Completes a sign-in in one transaction: marks the session used (`Conflict` if it already
+    /// was), saves the user (version-checked) and stores the refresh token.
+    async fn finish_sign_in(
+        &self,
+        session_id: Option<&str>,
+        user: &User,
+        key: &str,
+        refresh: Option<&RefreshRecord>,
+    ) -> StoreResult<()>;
+
+    /// A refresh token by its hash.
+    async fn get_refresh(&self, hash: &str) -> StoreResult<Option<RefreshRecord>>;
+
+    /// Revokes every token of one sign-in (by `origin_jti`).
+    async fn revoke_origin(&self, pool_id: &str, origin_jti: &str) -> StoreResult<()>;
+
+    /// Revokes every sign-in of one user (GlobalSignOut).
+    async fn revoke_user_tokens(&self, pool_id: &str, key: &str) -> StoreResult<()>;
+
+    /// Whether a sign-in's tokens were revoked. Hot path of every access-token operation.
+    async fn is_origin_revoked(&self, origin_jti: &str) -> StoreResult<bool>;
+
+    /// Newest outbox messages first, optionally for one pool, user or destination.
+    async fn list_outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Claims up to `limit` undelivered messages due at `now` for delivery.
+    async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Marks a message delivered, or schedules another attempt at `retry_at`.
+    async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()>;
+}
+
+/// A pool's signing keys: one for access tokens, one for ID tokens (AWS signs them with
+/// different keys).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PoolKeys {
+    pub access: SigningKey,
+    pub id: SigningKey,
+}
+
+/// An alias lookup key: attribute name and normalized value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasKey {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// ListUsers' filter: `attr = "value"` or `attr ^= "prefix"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserFilter {
+    pub attribute: String,
+    pub value: String,
+    pub prefix: bool,
+}
+
+/// A stored refresh token (only its hash).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RefreshRecord {
+    pub hash: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub username_key: String,
+    pub origin_jti: String,
+    pub auth_time: i64,
+    pub expires_at: f64,
+    pub revoked: bool,
+}
+
+/// Which outbox messages to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxQuery {
+    pub pool_id: Option<String>,
+    pub username: Option<String>,
+    pub destination: Option<String>,
+    pub limit: usize,
 }

@@ -159,6 +159,36 @@ async fn call(state: &AppState, op: Operation, caller: &Caller, v: Value) -> Res
         Operation::ListUserPools => json(&s.list_user_pools(caller, typed(v)?).await?),
         Operation::SetUserPoolMfaConfig => json(&s.set_user_pool_mfa_config(caller, typed(v)?).await?),
         Operation::GetUserPoolMfaConfig => json(&s.get_user_pool_mfa_config(caller, typed(v)?).await?),
+        Operation::CreateUserPoolClient => json(&s.create_user_pool_client(caller, typed(v)?).await?),
+        Operation::DescribeUserPoolClient => json(&s.describe_user_pool_client(caller, typed(v)?).await?),
+        Operation::UpdateUserPoolClient => json(&s.update_user_pool_client(caller, typed(v)?).await?),
+        Operation::DeleteUserPoolClient => {
+            s.delete_user_pool_client(caller, typed(v)?).await?;
+            Ok(Bytes::from_static(EMPTY))
+        }
+        Operation::ListUserPoolClients => json(&s.list_user_pool_clients(caller, typed(v)?).await?),
+        Operation::SignUp => json(&s.sign_up(typed(v)?).await?),
+        Operation::ConfirmSignUp => json(&s.confirm_sign_up(typed(v)?).await?),
+        Operation::ResendConfirmationCode => json(&s.resend_confirmation_code(typed(v)?).await?),
+        Operation::AdminCreateUser => json(&s.admin_create_user(caller, typed(v)?).await?),
+        Operation::AdminConfirmSignUp => json(&s.admin_confirm_sign_up(caller, typed(v)?).await?),
+        Operation::AdminGetUser => json(&s.admin_get_user(caller, typed(v)?).await?),
+        Operation::AdminDeleteUser => {
+            s.admin_delete_user(caller, typed(v)?).await?;
+            Ok(Bytes::from_static(EMPTY))
+        }
+        Operation::AdminSetUserPassword => json(&s.admin_set_user_password(caller, typed(v)?).await?),
+        Operation::AdminDisableUser => json(&s.admin_disable_user(caller, typed(v)?).await?),
+        Operation::AdminEnableUser => json(&s.admin_enable_user(caller, typed(v)?).await?),
+        Operation::ListUsers => json(&s.list_users(caller, typed(v)?).await?),
+        Operation::InitiateAuth => json(&s.initiate_auth(typed(v)?).await?),
+        Operation::AdminInitiateAuth => json(&s.admin_initiate_auth(caller, typed(v)?).await?),
+        Operation::RespondToAuthChallenge => json(&s.respond_to_auth_challenge(typed(v)?).await?),
+        Operation::AdminRespondToAuthChallenge => json(&s.admin_respond_to_auth_challenge(caller, typed(v)?).await?),
+        Operation::GetUser => json(&s.get_user(typed(v)?).await?),
+        Operation::GlobalSignOut => json(&s.global_sign_out(typed(v)?).await?),
+        Operation::AdminUserGlobalSignOut => json(&s.admin_user_global_sign_out(caller, typed(v)?).await?),
+        Operation::RevokeToken => json(&s.revoke_token(typed(v)?).await?),
         other => Err(ApiError::new(
             ErrorCode::UnsupportedOperationException,
             format!(
@@ -178,4 +208,28 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListUserPools,
     Operation::SetUserPoolMfaConfig,
     Operation::GetUserPoolMfaConfig,
+    Operation::CreateUserPoolClient,
+    Operation::DescribeUserPoolClient,
+    Operation::UpdateUserPoolClient,
+    Operation::DeleteUserPoolClient,
+    Operation::ListUserPoolClients,
+    Operation::SignUp,
+    Operation::ConfirmSignUp,
+    Operation::ResendConfirmationCode,
+    Operation::AdminCreateUser,
+    Operation::AdminConfirmSignUp,
+    Operation::AdminGetUser,
+    Operation::AdminDeleteUser,
+    Operation::AdminSetUserPassword,
+    Operation::AdminDisableUser,
+    Operation::AdminEnableUser,
+    Operation::ListUsers,
+    Operation::InitiateAuth,
+    Operation::AdminInitiateAuth,
+    Operation::RespondToAuthChallenge,
+    Operation::AdminRespondToAuthChallenge,
+    Operation::GetUser,
+    Operation::GlobalSignOut,
+    Operation::AdminUserGlobalSignOut,
+    Operation::RevokeToken,
 ];

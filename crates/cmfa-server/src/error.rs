@@ -36,6 +36,16 @@ impl From<DomainError> for ApiError {
             DomainError::NotAuthorized(m) => (ErrorCode::NotAuthorizedException, m),
             DomainError::LimitExceeded(m) => (ErrorCode::LimitExceededException, m),
             DomainError::UnsupportedOperation(m) => (ErrorCode::UnsupportedOperationException, m),
+            DomainError::InvalidPassword(m) => (ErrorCode::InvalidPasswordException, m),
+            DomainError::UsernameExists(m) => (ErrorCode::UsernameExistsException, m),
+            DomainError::UserNotFound(m) => (ErrorCode::UserNotFoundException, m),
+            DomainError::UserNotConfirmed(m) => (ErrorCode::UserNotConfirmedException, m),
+            DomainError::CodeMismatch(m) => (ErrorCode::CodeMismatchException, m),
+            DomainError::ExpiredCode(m) => (ErrorCode::ExpiredCodeException, m),
+            DomainError::AliasExists(m) => (ErrorCode::AliasExistsException, m),
+            DomainError::UnauthorizedClient(m) => (ErrorCode::UnauthorizedException, m),
+            DomainError::UnsupportedUserState(m) => (ErrorCode::UnsupportedUserStateException, m),
+            DomainError::PasswordResetRequired(m) => (ErrorCode::PasswordResetRequiredException, m),
             DomainError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (

@@ -7,7 +7,8 @@
 //! - `error`: [`ApiError`], the one place a failure becomes `{"__type","message"}` plus headers.
 //! - `body`: reading a bounded body without ever dropping the connection on the client.
 //! - [`sigv4`]: opt-in signature verification for IAM operations.
-//! - `extra`: the project's own routes under `/_cognito-mfa/` (health).
+//! - `extra`: JWKS/OpenID discovery per pool, and the project's own routes under
+//!   `/_cognito-mfa/` (health, outbox).
 
 mod body;
 mod cors;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub default_region: Arc<str>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Serve recorded messages (with their codes) at `/_cognito-mfa/outbox`.
+    pub outbox_http: bool,
 }
 
 /// Bodies above this are refused; the largest member the model allows is 131,072 characters.
@@ -60,6 +63,12 @@ pub fn app(state: AppState) -> Router {
                 .fallback(extra::not_found),
         )
         .route("/_cognito-mfa/health", get(extra::health))
+        .route("/_cognito-mfa/outbox", get(extra::outbox))
+        .route("/{pool_id}/.well-known/jwks.json", get(extra::jwks))
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(extra::openid_configuration),
+        )
         .fallback(extra::not_found)
         .with_state(state)
 }

@@ -6,6 +6,7 @@
 //! `aws-sdk-cognitoidentityprovider` client pointed at it over plain HTTP.
 
 use aws_sdk_cognitoidentityprovider as cip;
+use cmfa_core::user::password::HashCost;
 use cmfa_core::{Clock, CoreSettings, Service, SystemClock};
 use cmfa_server::{AppState, AuthMode};
 use cmfa_store::SqliteStore;
@@ -48,7 +49,13 @@ impl TestServer {
             (store, Some(dir))
         };
         let clock: Arc<dyn Clock> = opts.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let settings = CoreSettings::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let settings = CoreSettings {
+            public_url: url.clone(),
+            password_hash: HashCost::Fast,
+            ..CoreSettings::default()
+        };
         let region: Arc<str> = settings.default_region.clone().into();
         let service = Service::new(Arc::new(store), clock.clone(), settings);
         let state = AppState {
@@ -57,9 +64,8 @@ impl TestServer {
             clock,
             default_region: region,
             max_body_bytes: cmfa_server::DEFAULT_MAX_BODY_BYTES,
+            outbox_http: true,
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = cmfa_server::serve(listener, state, async {

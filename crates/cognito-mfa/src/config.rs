@@ -32,6 +32,17 @@ pub(crate) enum SyncKind {
     Full,
 }
 
+/// Password hash cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum HashKind {
+    /// OWASP's Argon2id setting.
+    #[default]
+    Default,
+    /// A cheap setting for test suites and benchmarks; never for real users.
+    Fast,
+}
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -75,6 +86,12 @@ pub(crate) struct ServeArgs {
     /// SQLite commit durability. [default: normal]
     #[arg(long, env = "COGNITO_MFA_SQLITE_SYNCHRONOUS", value_enum)]
     pub(crate) sqlite_synchronous: Option<SyncKind>,
+    /// Argon2id cost of password hashes: `default` (19 MiB, 2 passes) or `fast` (test suites only). [default: default]
+    #[arg(long, env = "COGNITO_MFA_PASSWORD_HASH", value_enum)]
+    pub(crate) password_hash: Option<HashKind>,
+    /// Serve recorded messages, codes included, at /_cognito-mfa/outbox (for automated tests). [default: true]
+    #[arg(long, env = "COGNITO_MFA_OUTBOX_HTTP")]
+    pub(crate) outbox_http: Option<bool>,
     /// Log filter, e.g. `info` or `cmfa_server=debug`. [default: info]
     #[arg(long, env = "COGNITO_MFA_LOG", value_name = "FILTER")]
     pub(crate) log: Option<String>,
@@ -96,6 +113,8 @@ struct FileConfig {
     credentials_file: Option<PathBuf>,
     max_body_bytes: Option<usize>,
     sqlite_synchronous: Option<SyncKind>,
+    password_hash: Option<HashKind>,
+    outbox_http: Option<bool>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -112,6 +131,8 @@ const KNOWN_ENV: &[&str] = &[
     "COGNITO_MFA_CREDENTIALS_FILE",
     "COGNITO_MFA_MAX_BODY_BYTES",
     "COGNITO_MFA_SQLITE_SYNCHRONOUS",
+    "COGNITO_MFA_PASSWORD_HASH",
+    "COGNITO_MFA_OUTBOX_HTTP",
     "COGNITO_MFA_LOG",
     "COGNITO_MFA_LOG_FORMAT",
     // read by the test suites, not by the server
@@ -130,6 +151,8 @@ pub(crate) struct Config {
     pub(crate) credentials_file: Option<PathBuf>,
     pub(crate) max_body_bytes: usize,
     pub(crate) sqlite_synchronous: SyncKind,
+    pub(crate) password_hash: HashKind,
+    pub(crate) outbox_http: bool,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
 }
@@ -171,6 +194,8 @@ impl Config {
                 .or(file.max_body_bytes)
                 .unwrap_or(cmfa_server::DEFAULT_MAX_BODY_BYTES),
             sqlite_synchronous: args.sqlite_synchronous.or(file.sqlite_synchronous).unwrap_or_default(),
+            password_hash: args.password_hash.or(file.password_hash).unwrap_or_default(),
+            outbox_http: args.outbox_http.or(file.outbox_http).unwrap_or(true),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
         };

@@ -6,11 +6,12 @@ mod config;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use cmfa_core::user::password::HashCost;
 use cmfa_core::{CoreSettings, Service, SystemClock};
 use cmfa_server::{AppState, AuthMode, sigv4};
 use cmfa_store::SqliteStore;
 use cmfa_store::sqlite::Synchronous;
-use config::{Config, LogFormat, ServeArgs, SyncKind};
+use config::{Config, HashKind, LogFormat, ServeArgs, SyncKind};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -85,10 +86,20 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         SyncKind::Full => Synchronous::Full,
     };
     let store = SqliteStore::open_dir(&cfg.data_dir, sync).map_err(|e| anyhow::anyhow!("opening the store: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let clock = Arc::new(SystemClock);
     let settings = CoreSettings {
         account_id: cfg.account_id.clone(),
         default_region: cfg.region.clone(),
+        public_url: public_url.clone(),
+        password_hash: match cfg.password_hash {
+            HashKind::Default => HashCost::Default,
+            HashKind::Fast => HashCost::Fast,
+        },
     };
     let service = Service::new(Arc::new(store), clock.clone(), settings);
     let state = AppState {
@@ -97,12 +108,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         clock,
         default_region: cfg.region.clone().into(),
         max_body_bytes: cfg.max_body_bytes,
+        outbox_http: cfg.outbox_http,
     };
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
-        .await
-        .with_context(|| format!("binding {}", cfg.listen))?;
-    let addr = listener.local_addr()?;
-    let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     tracing::info!(%addr, %public_url, data_dir = %cfg.data_dir.display(), "listening");
     // Tests and scripts read this line to learn the port when --listen uses port 0.
     let mut out = std::io::stdout().lock();

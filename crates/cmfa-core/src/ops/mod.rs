@@ -3,8 +3,11 @@
 //! Each method loads what it needs through the [`Store`], applies the pure rules in
 //! [`crate::pool`], and saves with a version check. Nothing here knows about HTTP.
 
+mod auth;
+mod clients;
 mod mfa_config;
 mod pools;
+mod users;
 
 use crate::{Clock, CoreSettings, Store};
 use std::sync::Arc;
@@ -47,5 +50,17 @@ impl Service {
             return Err(missing());
         }
         self.store.get_pool(id).await?.ok_or_else(missing)
+    }
+}
+
+impl Service {
+    /// Messages recorded for delivery, newest first (the local outbox tests read codes from).
+    pub async fn outbox(&self, query: crate::store::OutboxQuery) -> crate::Result<Vec<crate::outbound::OutboxEntry>> {
+        Ok(self.store.list_outbox(&query).await?)
+    }
+
+    /// The store, for the delivery worker the binary runs beside the server.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
     }
 }

@@ -8,6 +8,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_pools.sql"),
     include_str!("../../migrations/sqlite/0002_clients.sql"),
+    include_str!("../../migrations/sqlite/0003_users.sql"),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {

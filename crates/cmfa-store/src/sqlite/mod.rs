@@ -11,20 +11,27 @@
 //! cut; `Synchronous::Full` covers that at the cost of an fsync per commit).
 
 mod migrate;
+mod users;
 mod writer;
 
 use crate::error::{corrupt, from_sqlite};
 use async_trait::async_trait;
+use cmfa_core::auth::session::AuthSession;
 use cmfa_core::client::AppClient;
+use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
 use cmfa_core::pool::UserPool;
+use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, UserFilter};
 use cmfa_core::store::{Store, StoreError, StoreResult};
+use cmfa_core::user::User;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::fs::File;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use writer::Writer;
 
@@ -43,6 +50,16 @@ pub enum Synchronous {
 struct Cache {
     pools: BTreeMap<String, Arc<UserPool>>,
     clients: BTreeMap<String, Arc<AppClient>>,
+    keys: BTreeMap<String, Arc<PoolKeys>>,
+    /// Revoked sign-ins (`origin_jti`); checked on every access-token call, rarely written.
+    revoked: HashSet<String>,
+}
+
+/// Where reads run: a few read-only connections (WAL lets them read while the writer writes),
+/// or, for an in-memory database that other connections cannot see, the writer itself.
+enum Readers {
+    Pool(Vec<Mutex<Connection>>),
+    Writer,
 }
 
 type Shared = Arc<RwLock<Cache>>;
@@ -55,6 +72,7 @@ fn write_cache(cache: &Shared) -> std::sync::RwLockWriteGuard<'_, Cache> {
 /// SQLite-backed store.
 pub struct SqliteStore {
     writer: Writer,
+    readers: Readers,
     cache: Shared,
     /// Held for the life of the store: a second process on the same data dir would make the
     /// cache stale, so it is refused at open.
@@ -104,6 +122,35 @@ fn versioned_update(conn: &Connection, table: &str, id: &str, version: i64, data
     })
 }
 
+/// `versioned_update` for tables keyed by (pool_id, key).
+fn versioned_update_keyed(
+    conn: &Connection,
+    table: &str,
+    pool_id: &str,
+    key: &str,
+    version: i64,
+    data: &str,
+) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(&format!(
+            "UPDATE {table} SET version = ?1, data = ?2 WHERE pool_id = ?3 AND key = ?4 AND version = ?5"
+        ))
+        .and_then(|mut s| s.execute(params![version, data, pool_id, key, version - 1]))
+        .map_err(from_sqlite)?;
+    if n == 1 {
+        return Ok(());
+    }
+    let exists = conn
+        .prepare_cached(&format!("SELECT 1 FROM {table} WHERE pool_id = ?1 AND key = ?2"))
+        .and_then(|mut s| s.query_row(params![pool_id, key], |_| Ok(())).optional())
+        .map_err(from_sqlite)?;
+    Err(if exists.is_some() {
+        StoreError::Conflict
+    } else {
+        StoreError::NotFound
+    })
+}
+
 fn delete_row(conn: &Connection, table: &str, id: &str) -> StoreResult<()> {
     let n = conn
         .prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))
@@ -140,8 +187,21 @@ impl SqliteStore {
                 dir.display()
             ))
         })?;
-        let conn = Connection::open(dir.join("cognito-mfa.sqlite3")).map_err(from_sqlite)?;
-        Self::init(conn, sync, Some(lock))
+        let path = dir.join("cognito-mfa.sqlite3");
+        let conn = Connection::open(&path).map_err(from_sqlite)?;
+        let mut store = Self::init(conn, sync, Some(lock))?;
+        let mut readers = Vec::new();
+        for _ in 0..2 {
+            let r = Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(from_sqlite)?;
+            r.busy_timeout(std::time::Duration::from_secs(5)).map_err(from_sqlite)?;
+            readers.push(Mutex::new(r));
+        }
+        store.readers = Readers::Pool(readers);
+        Ok(store)
     }
 
     /// A private in-memory database, for tests.
@@ -168,8 +228,22 @@ impl SqliteStore {
         for c in load_all::<AppClient>(&conn, "SELECT data FROM clients")? {
             cache.clients.insert(c.client_id.clone(), Arc::new(c));
         }
+        let key_rows: Vec<(String, String)> = conn
+            .prepare("SELECT pool_id, data FROM signing_keys")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(from_sqlite)?;
+        for (pool_id, data) in key_rows {
+            cache
+                .keys
+                .insert(pool_id, Arc::new(serde_json::from_str(&data).map_err(corrupt)?));
+        }
+        cache.revoked = users::load_revoked(&conn)?.into_iter().collect();
         Ok(SqliteStore {
             writer: Writer::start(conn)?,
+            readers: Readers::Writer,
             cache: Arc::new(RwLock::new(cache)),
             _lock: lock,
         })
@@ -177,6 +251,34 @@ impl SqliteStore {
 
     fn read(&self) -> RwLockReadGuard<'_, Cache> {
         self.cache.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a read-only query on a reader connection.
+    async fn query<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        match &self.readers {
+            Readers::Pool(conns) => {
+                // Queries are microseconds long; take a free connection, else wait for one.
+                for c in conns {
+                    if let Ok(g) = c.try_lock() {
+                        return f(&g);
+                    }
+                }
+                let g = conns[0].lock().unwrap_or_else(|e| e.into_inner());
+                f(&g)
+            }
+            Readers::Writer => self.writer.write(f, |_| {}).await,
+        }
+    }
+
+    fn now() -> f64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
     }
 }
 
@@ -227,6 +329,7 @@ impl Store for SqliteStore {
                 move |_| {
                     let mut c = write_cache(&cache);
                     c.pools.remove(&gone);
+                    c.keys.remove(&gone);
                     c.clients.retain(|_, cl| cl.pool_id != gone);
                 },
             )
@@ -304,5 +407,202 @@ impl Store for SqliteStore {
             .take(limit)
             .map(|(_, c)| c.clone())
             .collect())
+    }
+
+    async fn get_signing_keys(&self, pool_id: &str) -> StoreResult<Option<Arc<PoolKeys>>> {
+        Ok(self.read().keys.get(pool_id).cloned())
+    }
+
+    async fn put_signing_keys(&self, pool_id: &str, keys: PoolKeys) -> StoreResult<Arc<PoolKeys>> {
+        let data = encode(&keys)?;
+        let (id, cache, fresh) = (pool_id.to_owned(), self.cache.clone(), Arc::new(keys));
+        let inserted = self
+            .writer
+            .write(
+                move |conn| {
+                    conn.prepare_cached("INSERT OR IGNORE INTO signing_keys (pool_id, data) VALUES (?1, ?2)")
+                        .and_then(|mut s| s.execute(params![id, data]))
+                        .map_err(from_sqlite)?;
+                    let stored: String = conn
+                        .prepare_cached("SELECT data FROM signing_keys WHERE pool_id = ?1")
+                        .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
+                        .map_err(from_sqlite)?;
+                    Ok((id, stored))
+                },
+                |_| {},
+            )
+            .await?;
+        let (id, stored) = inserted;
+        let keys: Arc<PoolKeys> = if encode(&*fresh)? == stored {
+            fresh
+        } else {
+            Arc::new(serde_json::from_str(&stored).map_err(corrupt)?)
+        };
+        write_cache(&cache).keys.insert(id, keys.clone());
+        Ok(keys)
+    }
+
+    async fn create_user(
+        &self,
+        user: &User,
+        key: &str,
+        aliases: &[AliasKey],
+        message: Option<&OutboundMessage>,
+    ) -> StoreResult<()> {
+        let (u, k, a, m) = (user.clone(), key.to_owned(), aliases.to_vec(), message.cloned());
+        self.writer
+            .write(move |conn| users::create_user(conn, &u, &k, &a, m.as_ref()), |_| {})
+            .await
+    }
+
+    async fn get_user(&self, pool_id: &str, key: &str) -> StoreResult<Option<User>> {
+        let (p, k) = (pool_id.to_owned(), key.to_owned());
+        self.query(move |conn| users::get_user(conn, &p, &k)).await
+    }
+
+    async fn find_alias(&self, pool_id: &str, alias: &AliasKey) -> StoreResult<Option<String>> {
+        let (p, a) = (pool_id.to_owned(), alias.clone());
+        self.query(move |conn| users::find_alias(conn, &p, &a)).await
+    }
+
+    async fn update_user(
+        &self,
+        user: &User,
+        key: &str,
+        aliases: &[AliasKey],
+        message: Option<&OutboundMessage>,
+    ) -> StoreResult<()> {
+        let (u, k, a, m) = (user.clone(), key.to_owned(), aliases.to_vec(), message.cloned());
+        self.writer
+            .write(move |conn| users::update_user(conn, &u, &k, &a, m.as_ref()), |_| {})
+            .await
+    }
+
+    async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()> {
+        let (p, k) = (pool_id.to_owned(), key.to_owned());
+        self.writer
+            .write(move |conn| users::delete_user(conn, &p, &k), |_| {})
+            .await
+    }
+
+    async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: Option<&UserFilter>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<User>> {
+        let (p, f, a) = (pool_id.to_owned(), filter.cloned(), after.unwrap_or("").to_owned());
+        self.query(move |conn| users::list_users(conn, &p, f.as_ref(), &a, limit))
+            .await
+    }
+
+    async fn count_users(&self, pool_id: &str) -> StoreResult<u64> {
+        let p = pool_id.to_owned();
+        self.query(move |conn| users::count_users(conn, &p)).await
+    }
+
+    async fn put_session(&self, session: &AuthSession) -> StoreResult<()> {
+        let s = session.clone();
+        self.writer
+            .write(move |conn| users::put_session(conn, &s), |_| {})
+            .await
+    }
+
+    async fn get_session(&self, id: &str) -> StoreResult<Option<(AuthSession, bool)>> {
+        let id = id.to_owned();
+        self.query(move |conn| users::get_session(conn, &id)).await
+    }
+
+    async fn finish_sign_in(
+        &self,
+        session_id: Option<&str>,
+        user: &User,
+        key: &str,
+        refresh: Option<&RefreshRecord>,
+    ) -> StoreResult<()> {
+        let (sid, u, k, r) = (
+            session_id.map(str::to_owned),
+            user.clone(),
+            key.to_owned(),
+            refresh.cloned(),
+        );
+        self.writer
+            .write(
+                move |conn| {
+                    if let Some(sid) = &sid {
+                        users::use_session(conn, sid)?;
+                    }
+                    // Sign-in changes no alias or searchable attribute: only the record.
+                    versioned_update_keyed(conn, "users", &u.pool_id, &k, u.version as i64, &encode(&u)?)?;
+                    if let Some(r) = &r {
+                        users::put_refresh(conn, r)?;
+                    }
+                    Ok(())
+                },
+                |_| {},
+            )
+            .await
+    }
+
+    async fn get_refresh(&self, hash: &str) -> StoreResult<Option<RefreshRecord>> {
+        let h = hash.to_owned();
+        self.query(move |conn| users::get_refresh(conn, &h)).await
+    }
+
+    async fn revoke_origin(&self, pool_id: &str, origin_jti: &str) -> StoreResult<()> {
+        let (p, j, cache, jti) = (
+            pool_id.to_owned(),
+            origin_jti.to_owned(),
+            self.cache.clone(),
+            origin_jti.to_owned(),
+        );
+        let now = Self::now();
+        self.writer
+            .write(
+                move |conn| users::revoke_origin(conn, &p, &j, now),
+                move |_| {
+                    write_cache(&cache).revoked.insert(jti);
+                },
+            )
+            .await
+    }
+
+    async fn revoke_user_tokens(&self, pool_id: &str, key: &str) -> StoreResult<()> {
+        let (p, k, cache) = (pool_id.to_owned(), key.to_owned(), self.cache.clone());
+        let now = Self::now();
+        self.writer
+            .write(
+                move |conn| users::revoke_user(conn, &p, &k, now),
+                move |origins| {
+                    write_cache(&cache).revoked.extend(origins.iter().cloned());
+                },
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn is_origin_revoked(&self, origin_jti: &str) -> StoreResult<bool> {
+        Ok(self.read().revoked.contains(origin_jti))
+    }
+
+    async fn list_outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>> {
+        let q = query.clone();
+        self.query(move |conn| users::list_outbox(conn, &q)).await
+    }
+
+    async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.writer
+            .write(move |conn| users::claim_outbound(conn, now, limit), |_| {})
+            .await
+    }
+
+    async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()> {
+        self.writer
+            .write(
+                move |conn| users::settle_outbound(conn, id, delivered_at, retry_at),
+                |_| {},
+            )
+            .await
     }
 }

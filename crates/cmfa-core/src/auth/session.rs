@@ -1,0 +1,55 @@
+//! The opaque `Session` of a sign-in in progress, kept in the store so any server process can
+//! answer any step, and so a restart loses nothing.
+
+use super::srp::ServerEphemeral;
+use serde::{Deserialize, Serialize};
+
+/// AWS's texts for the ways a session can be refused (all `NotAuthorizedException`).
+pub const INVALID_SESSION: &str = "Invalid session for the user.";
+pub const EXPIRED_SESSION: &str = "Invalid session for the user, session is expired.";
+pub const USED_SESSION: &str = "Invalid session for the user, session can only be used once.";
+
+/// One step of a sign-in, waiting for the client's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSession {
+    /// The token handed to the client: 64 random bytes, base64url (unguessable, 86 chars).
+    pub id: String,
+    pub pool_id: String,
+    pub client_id: String,
+    /// Internal username.
+    pub username: String,
+    pub challenge: Challenge,
+    pub expires_at: f64,
+}
+
+/// What the session waits for, with what the server must remember to check the answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Challenge {
+    /// USER_SRP_AUTH's second step.
+    PasswordVerifier {
+        ephemeral: ServerEphemeral,
+        srp_a: String,
+        secret_block: String,
+    },
+    /// An administrator-created user must choose a password.
+    NewPasswordRequired,
+}
+
+impl Challenge {
+    /// The wire name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Challenge::PasswordVerifier { .. } => "PASSWORD_VERIFIER",
+            Challenge::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
+        }
+    }
+}
+
+/// A fresh session id.
+pub fn new_session_id() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut b = [0u8; 64];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}

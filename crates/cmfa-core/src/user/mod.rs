@@ -1,0 +1,148 @@
+//! Users: what is stored, how usernames and aliases are keyed, and attribute rules.
+
+pub mod attributes;
+pub mod codes;
+pub mod delivery;
+pub mod password;
+
+use crate::pool::UserPool;
+use cmfa_wire::shapes::{AttributeType, UserStatusType};
+use password::PasswordRecord;
+use serde::{Deserialize, Serialize};
+
+/// One user as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub pool_id: String,
+    /// The internal username (a UUID in pools whose users sign in with email or phone).
+    pub username: String,
+    pub sub: String,
+    /// Every attribute, `sub` included, in the order AWS lists them.
+    pub attributes: Vec<AttributeType>,
+    pub enabled: bool,
+    pub status: UserStatusType,
+    pub created: f64,
+    pub modified: f64,
+    pub password: Option<PasswordRecord>,
+    /// Failed sign-in attempts, for AWS's exponential lockout.
+    pub lockout: Lockout,
+    /// The user confirmed a sign-up code and has not signed in since: AWS lets that first
+    /// sign-in skip required MFA.
+    pub fresh_from_sign_up: bool,
+    /// Codes sent and not yet used (sign-up, password reset, attribute verification).
+    #[serde(default)]
+    pub codes: Vec<codes::PendingCode>,
+    pub version: u64,
+}
+
+/// Counting failures for the lockout (reference §4.6): 2^(n-5) seconds after the fifth.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lockout {
+    pub failures: u32,
+    pub last_failure: f64,
+    pub locked_until: f64,
+}
+
+/// Failures forgotten after this long without an attempt.
+const LOCKOUT_RESET_SECS: f64 = 900.0;
+
+impl Lockout {
+    /// Whether attempts are refused at `now`.
+    pub fn is_locked(&self, now: f64) -> bool {
+        now < self.locked_until
+    }
+
+    /// Records a failure at `now`.
+    pub fn fail(&mut self, now: f64) {
+        if now - self.last_failure > LOCKOUT_RESET_SECS {
+            self.failures = 0;
+        }
+        self.failures += 1;
+        self.last_failure = now;
+        if self.failures >= 5 {
+            let secs = 2f64.powi((self.failures - 5).min(10) as i32).min(LOCKOUT_RESET_SECS);
+            self.locked_until = now + secs;
+        }
+    }
+
+    /// A successful sign-in clears the count.
+    pub fn succeed(&mut self) {
+        *self = Lockout::default();
+    }
+}
+
+impl User {
+    /// An attribute's value.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| a.value.as_deref())
+    }
+
+    /// Sets (or removes, with `None`) an attribute, keeping AWS's order for new ones at the end.
+    pub fn set_attr(&mut self, name: &str, value: Option<String>) {
+        match (self.attributes.iter().position(|a| a.name == name), value) {
+            (Some(i), Some(v)) => self.attributes[i].value = Some(v),
+            (Some(i), None) => {
+                self.attributes.remove(i);
+            }
+            (None, Some(v)) => self.attributes.push(AttributeType {
+                name: name.to_owned(),
+                value: Some(v),
+            }),
+            (None, None) => {}
+        }
+    }
+
+    /// Whether a boolean attribute such as `email_verified` is "true".
+    pub fn flag(&self, name: &str) -> bool {
+        self.attr(name) == Some("true")
+    }
+}
+
+/// How a pool compares usernames: case-insensitively when `UsernameConfiguration.CaseSensitive`
+/// is false, exactly otherwise (AWS's default for pools created through the API).
+pub fn username_key(pool: &UserPool, username: &str) -> String {
+    let insensitive = pool
+        .config
+        .username_configuration
+        .as_ref()
+        .is_some_and(|u| !u.case_sensitive);
+    if insensitive {
+        username.to_lowercase()
+    } else {
+        username.to_owned()
+    }
+}
+
+/// Alias values (email, phone) compare case-insensitively for email, exactly for phone.
+pub fn alias_key(kind: &str, value: &str) -> String {
+    if kind == "email" {
+        value.to_lowercase()
+    } else {
+        value.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_doubles_after_five_failures() {
+        let mut l = Lockout::default();
+        for _ in 0..4 {
+            l.fail(100.0);
+        }
+        assert!(!l.is_locked(100.0));
+        l.fail(100.0);
+        assert!(l.is_locked(100.5));
+        assert!(!l.is_locked(101.0));
+        l.fail(101.0);
+        assert!(l.is_locked(102.5));
+        assert!(!l.is_locked(103.0));
+        l.succeed();
+        assert!(!l.is_locked(103.0));
+    }
+}

@@ -1,0 +1,312 @@
+//! SQL for users, sessions, tokens and the outbox. Each function runs inside the transaction
+//! the writer (or a reader) hands it; none commits.
+
+use super::{encode, versioned_update_keyed};
+use crate::error::{corrupt, from_sqlite};
+use cmfa_core::auth::session::AuthSession;
+use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
+use cmfa_core::store::{AliasKey, OutboxQuery, RefreshRecord, StoreError, StoreResult, UserFilter};
+use cmfa_core::user::User;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Attributes ListUsers can filter on, besides the pseudo-attributes below.
+const SEARCHABLE: &[&str] = &[
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "sub",
+];
+
+fn index_rows(user: &User) -> Vec<(&'static str, String)> {
+    let mut rows: Vec<(&'static str, String)> = SEARCHABLE
+        .iter()
+        .filter_map(|n| user.attr(n).map(|v| (*n, v.to_owned())))
+        .collect();
+    rows.push(("username", user.username.clone()));
+    rows.push(("cognito:user_status", user.status.as_str().to_owned()));
+    rows.push(("status", if user.enabled { "Enabled" } else { "Disabled" }.to_owned()));
+    rows
+}
+
+fn write_keys(conn: &Connection, user: &User, key: &str, aliases: &[AliasKey]) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM user_aliases WHERE pool_id = ?1 AND key = ?2")
+        .and_then(|mut s| s.execute(params![user.pool_id, key]))
+        .map_err(from_sqlite)?;
+    for a in aliases {
+        conn.prepare_cached("INSERT INTO user_aliases (pool_id, kind, value, key) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute(params![user.pool_id, a.kind, a.value, key]))
+            .map_err(from_sqlite)?;
+    }
+    conn.prepare_cached("DELETE FROM user_attrs WHERE pool_id = ?1 AND key = ?2")
+        .and_then(|mut s| s.execute(params![user.pool_id, key]))
+        .map_err(from_sqlite)?;
+    for (name, value) in index_rows(user) {
+        conn.prepare_cached("INSERT INTO user_attrs (pool_id, key, name, value) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute(params![user.pool_id, key, name, value]))
+            .map_err(from_sqlite)?;
+    }
+    Ok(())
+}
+
+pub(super) fn enqueue(conn: &Connection, m: &OutboundMessage, now: f64) -> StoreResult<()> {
+    let data = encode(m)?;
+    conn.prepare_cached(
+        "INSERT INTO outbox (pool_id, username, destination, created_at, next_at, data) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+    )
+    .and_then(|mut s| s.execute(params![m.pool_id, m.username, m.destination, now, data]))
+    .map_err(from_sqlite)?;
+    Ok(())
+}
+
+pub(super) fn create_user(
+    conn: &Connection,
+    user: &User,
+    key: &str,
+    aliases: &[AliasKey],
+    message: Option<&OutboundMessage>,
+) -> StoreResult<()> {
+    let data = encode(user)?;
+    conn.prepare_cached("INSERT INTO users (pool_id, key, version, data) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut s| s.execute(params![user.pool_id, key, user.version as i64, data]))
+        .map_err(from_sqlite)?;
+    write_keys(conn, user, key, aliases)?;
+    if let Some(m) = message {
+        enqueue(conn, m, user.modified)?;
+    }
+    Ok(())
+}
+
+pub(super) fn update_user(
+    conn: &Connection,
+    user: &User,
+    key: &str,
+    aliases: &[AliasKey],
+    message: Option<&OutboundMessage>,
+) -> StoreResult<()> {
+    let data = encode(user)?;
+    versioned_update_keyed(conn, "users", &user.pool_id, key, user.version as i64, &data)?;
+    write_keys(conn, user, key, aliases)?;
+    if let Some(m) = message {
+        enqueue(conn, m, user.modified)?;
+    }
+    Ok(())
+}
+
+pub(super) fn get_user(conn: &Connection, pool_id: &str, key: &str) -> StoreResult<Option<User>> {
+    let row: Option<String> = conn
+        .prepare_cached("SELECT data FROM users WHERE pool_id = ?1 AND key = ?2")
+        .and_then(|mut s| s.query_row(params![pool_id, key], |r| r.get(0)).optional())
+        .map_err(from_sqlite)?;
+    row.map(|d| serde_json::from_str(&d).map_err(corrupt)).transpose()
+}
+
+pub(super) fn find_alias(conn: &Connection, pool_id: &str, a: &AliasKey) -> StoreResult<Option<String>> {
+    conn.prepare_cached("SELECT key FROM user_aliases WHERE pool_id = ?1 AND kind = ?2 AND value = ?3")
+        .and_then(|mut s| s.query_row(params![pool_id, a.kind, a.value], |r| r.get(0)).optional())
+        .map_err(from_sqlite)
+}
+
+pub(super) fn delete_user(conn: &Connection, pool_id: &str, key: &str) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached("DELETE FROM users WHERE pool_id = ?1 AND key = ?2")
+        .and_then(|mut s| s.execute(params![pool_id, key]))
+        .map_err(from_sqlite)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+fn decode_users(rows: Vec<String>) -> StoreResult<Vec<User>> {
+    rows.iter().map(|d| serde_json::from_str(d).map_err(corrupt)).collect()
+}
+
+pub(super) fn list_users(
+    conn: &Connection,
+    pool_id: &str,
+    filter: Option<&UserFilter>,
+    after: &str,
+    limit: usize,
+) -> StoreResult<Vec<User>> {
+    let limit = limit as i64;
+    let rows: Vec<String> = match filter {
+        None => conn
+            .prepare_cached("SELECT data FROM users WHERE pool_id = ?1 AND key > ?2 ORDER BY key LIMIT ?3")
+            .and_then(|mut s| {
+                s.query_map(params![pool_id, after, limit], |r| r.get(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(from_sqlite)?,
+        Some(f) => {
+            let (lo, hi) = if f.prefix {
+                (f.value.clone(), format!("{}\u{10FFFF}", f.value))
+            } else {
+                (f.value.clone(), f.value.clone())
+            };
+            // The filter picks the matching keys by index; pages follow key order.
+            conn.prepare_cached(
+                "SELECT u.data FROM user_attrs a JOIN users u ON u.pool_id = a.pool_id AND u.key = a.key \
+                 WHERE a.pool_id = ?1 AND a.name = ?2 AND a.value >= ?3 AND a.value <= ?4 AND a.key > ?5 \
+                 ORDER BY a.key LIMIT ?6",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![pool_id, f.attribute, lo, hi, after, limit], |r| r.get(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(from_sqlite)?
+        }
+    };
+    decode_users(rows)
+}
+
+pub(super) fn count_users(conn: &Connection, pool_id: &str) -> StoreResult<u64> {
+    conn.prepare_cached("SELECT count(*) FROM users WHERE pool_id = ?1")
+        .and_then(|mut s| s.query_row(params![pool_id], |r| r.get::<_, i64>(0)))
+        .map(|n| n as u64)
+        .map_err(from_sqlite)
+}
+
+pub(super) fn put_session(conn: &Connection, s: &AuthSession) -> StoreResult<()> {
+    let data = encode(s)?;
+    conn.prepare_cached("INSERT INTO sessions (id, pool_id, expires_at, data) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut st| st.execute(params![s.id, s.pool_id, s.expires_at, data]))
+        .map_err(from_sqlite)?;
+    Ok(())
+}
+
+pub(super) fn get_session(conn: &Connection, id: &str) -> StoreResult<Option<(AuthSession, bool)>> {
+    let row: Option<(String, i64)> = conn
+        .prepare_cached("SELECT data, used FROM sessions WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(from_sqlite)?;
+    row.map(|(d, used)| Ok((serde_json::from_str(&d).map_err(corrupt)?, used != 0)))
+        .transpose()
+}
+
+pub(super) fn use_session(conn: &Connection, id: &str) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached("UPDATE sessions SET used = 1 WHERE id = ?1 AND used = 0")
+        .and_then(|mut s| s.execute(params![id]))
+        .map_err(from_sqlite)?;
+    if n == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
+pub(super) fn put_refresh(conn: &Connection, r: &RefreshRecord) -> StoreResult<()> {
+    let data = encode(r)?;
+    conn.prepare_cached(
+        "INSERT INTO refresh_tokens (hash, pool_id, user_key, origin_jti, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| s.execute(params![r.hash, r.pool_id, r.username_key, r.origin_jti, r.expires_at, data]))
+    .map_err(from_sqlite)?;
+    Ok(())
+}
+
+pub(super) fn get_refresh(conn: &Connection, hash: &str) -> StoreResult<Option<RefreshRecord>> {
+    let row: Option<(String, Option<f64>)> = conn
+        .prepare_cached(
+            "SELECT t.data, r.revoked_at FROM refresh_tokens t \
+             LEFT JOIN revoked_origins r ON r.origin_jti = t.origin_jti WHERE t.hash = ?1",
+        )
+        .and_then(|mut s| s.query_row(params![hash], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(from_sqlite)?;
+    row.map(|(d, revoked)| {
+        let mut rec: RefreshRecord = serde_json::from_str(&d).map_err(corrupt)?;
+        rec.revoked |= revoked.is_some();
+        Ok(rec)
+    })
+    .transpose()
+}
+
+pub(super) fn revoke_origin(conn: &Connection, pool_id: &str, origin_jti: &str, now: f64) -> StoreResult<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO revoked_origins (origin_jti, pool_id, revoked_at) VALUES (?1, ?2, ?3)")
+        .and_then(|mut s| s.execute(params![origin_jti, pool_id, now]))
+        .map_err(from_sqlite)?;
+    Ok(())
+}
+
+/// Revokes every sign-in of one user; returns the origins revoked.
+pub(super) fn revoke_user(conn: &Connection, pool_id: &str, key: &str, now: f64) -> StoreResult<Vec<String>> {
+    let origins: Vec<String> = conn
+        .prepare_cached("SELECT DISTINCT origin_jti FROM refresh_tokens WHERE pool_id = ?1 AND user_key = ?2")
+        .and_then(|mut s| {
+            s.query_map(params![pool_id, key], |r| r.get(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(from_sqlite)?;
+    for o in &origins {
+        revoke_origin(conn, pool_id, o, now)?;
+    }
+    Ok(origins)
+}
+
+pub(super) fn load_revoked(conn: &Connection) -> StoreResult<Vec<String>> {
+    conn.prepare("SELECT origin_jti FROM revoked_origins")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect::<Result<Vec<_>, _>>())
+        .map_err(from_sqlite)
+}
+
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, f64, Option<f64>, i64, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn entries(rows: Vec<(i64, f64, Option<f64>, i64, String)>) -> StoreResult<Vec<OutboxEntry>> {
+    rows.into_iter()
+        .map(|(id, created_at, delivered_at, attempts, data)| {
+            Ok(OutboxEntry {
+                id,
+                created_at,
+                delivered_at,
+                attempts: attempts as u32,
+                message: serde_json::from_str(&data).map_err(corrupt)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn list_outbox(conn: &Connection, q: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT id, created_at, delivered_at, attempts, data FROM outbox \
+             WHERE (?1 IS NULL OR pool_id = ?1) AND (?2 IS NULL OR username = ?2) AND (?3 IS NULL OR destination = ?3) \
+             ORDER BY id DESC LIMIT ?4",
+        )
+        .and_then(|mut s| {
+            s.query_map(
+                params![q.pool_id, q.username, q.destination, q.limit.max(1) as i64],
+                entry,
+            )?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(from_sqlite)?;
+    entries(rows)
+}
+
+pub(super) fn claim_outbound(conn: &Connection, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT id, created_at, delivered_at, attempts, data FROM outbox \
+             WHERE delivered_at IS NULL AND next_at <= ?1 ORDER BY id LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![now, limit as i64], entry)?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(from_sqlite)?;
+    // Claimed messages are pushed a minute out, so a crashed worker's claims come back.
+    for r in &rows {
+        conn.prepare_cached("UPDATE outbox SET next_at = ?2, attempts = attempts + 1 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![r.0, now + 60.0]))
+            .map_err(from_sqlite)?;
+    }
+    entries(rows)
+}
+
+pub(super) fn settle_outbound(conn: &Connection, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE outbox SET delivered_at = ?2, next_at = ?3 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![id, delivered_at, retry_at]))
+        .map_err(from_sqlite)?;
+    Ok(())
+}
