@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust workspace (unit, SDK integration, restart) and the boto3/AWS CLI
-# suite. Installs the Python packages the suites need first. Works on a fresh machine.
+# Runs every test: the Rust workspace (unit, SDK integration, restart), the Node
+# amazon-cognito-identity-js suite (needs Node >= 20 and npm) and the boto3/AWS CLI suite.
+# Installs the Python and npm packages the suites need first. Works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,9 @@ python3 tools/gen_wire.py --check
 echo "== Rust tests"
 cargo build --quiet -p cognito-mfa
 cargo test --workspace
+
+echo "== Node (amazon-cognito-identity-js) tests"
+COGNITO_MFA_BIN="$PWD/target/debug/cognito-mfa" tests/node/run.sh
 
 echo "== boto3 / AWS CLI tests"
 COGNITO_MFA_BIN="$PWD/target/debug/cognito-mfa" python3 -m pytest tests/python -q

@@ -85,7 +85,12 @@ pub struct SigningKey {
 /// What a sign or verify needs, computed once per key.
 struct ParsedKey {
     /// Has its CRT values precomputed (the `rsa` crate does this on generate and on decode).
+    /// Used for key generation, storage and verification.
     private: PrivateKey,
+    /// The same key in `ring`'s form, which signs about twice as fast as `rsa` (assembly
+    /// Montgomery arithmetic, constant-time, blinded): signing is the cost of every sign-in.
+    signer: ring::signature::RsaKeyPair,
+    rng: ring::rand::SystemRandom,
     /// JWK `n` and `e`, base64url of the big-endian bytes without leading zeros.
     n_b64: String,
     e_b64: String,
@@ -108,7 +113,7 @@ impl SigningKey {
         rng.fill_bytes(&mut kid_bytes);
         SigningKey {
             kid: STANDARD.encode(kid_bytes),
-            parsed: Arc::new(ParsedKey::new(private)),
+            parsed: Arc::new(ParsedKey::new(private).expect("a freshly generated RSA-2048 key is valid")),
         }
     }
 
@@ -121,7 +126,7 @@ impl SigningKey {
         }
         Ok(SigningKey {
             kid,
-            parsed: Arc::new(ParsedKey::new(private)),
+            parsed: Arc::new(ParsedKey::new(private)?),
         })
     }
 
@@ -140,11 +145,7 @@ impl SigningKey {
     }
 
     /// Signs `claims` as a compact JWS with header `{"kid":..,"alg":"RS256"}` (AWS's member order).
-    ///
-    /// The private-key operation is blinded with fresh OS randomness: the arithmetic in `rsa` 0.10
-    /// is constant-time, and blinding is the second line of defence for a key that signs every
-    /// sign-in. It makes a sign take about 1.8 times as long (see the `timing` test); that is the
-    /// price of not betting the pool's key on `rsa`'s constant-time work being complete.
+    /// The private-key operation is `ring`'s (constant-time and blinded).
     pub fn sign(&self, claims: &Claims) -> String {
         // `Value`'s Display writes a JSON string literal, escapes included.
         let header = format!(r#"{{"kid":{},"alg":"{ALG}"}}"#, Value::String(self.kid.clone()));
@@ -154,12 +155,11 @@ impl SigningKey {
         URL_SAFE_NO_PAD.encode_string(header, &mut token);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(payload, &mut token);
-        let digest = Sha256::digest(token.as_bytes());
-        let signature = self
-            .parsed
-            .private
-            .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
-            .expect("PKCS#1 v1.5 signing of a SHA-256 digest with a valid RSA-2048 key cannot fail");
+        let mut signature = vec![0u8; self.parsed.signer.public().modulus_len()];
+        self.parsed
+            .signer
+            .sign(&ring::signature::RSA_PKCS1_SHA256, &self.parsed.rng, token.as_bytes(), &mut signature)
+            .expect("PKCS#1 v1.5 SHA-256 signing with a valid RSA key cannot fail");
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut token);
         token
@@ -171,10 +171,13 @@ impl SigningKey {
 }
 
 impl ParsedKey {
-    fn new(private: PrivateKey) -> ParsedKey {
+    fn new(private: PrivateKey) -> Result<ParsedKey, String> {
         let n_b64 = URL_SAFE_NO_PAD.encode(private.n_bytes());
         let e_b64 = URL_SAFE_NO_PAD.encode(private.e_bytes());
-        ParsedKey { private, n_b64, e_b64 }
+        let der = private.to_pkcs8_der().map_err(|e| format!("cannot encode the RSA key: {e}"))?;
+        let signer = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
+            .map_err(|e| format!("RSA key not accepted for signing: {e}"))?;
+        Ok(ParsedKey { private, signer, rng: ring::rand::SystemRandom::new(), n_b64, e_b64 })
     }
 }
 
