@@ -16,12 +16,15 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
 use rsa::rand_core::{Rng as _, UnwrapErr};
 use rsa::sha2::{Digest as _, Sha256};
 use rsa::traits::PublicKeyParts as _;
-use rsa::{PrivateKey, PublicKey};
+use rsa::PrivateKey;
+#[cfg(test)]
+use rsa::pkcs1v15::Pkcs1v15Sign;
+#[cfg(test)]
+use rsa::PublicKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -91,6 +94,8 @@ struct ParsedKey {
     /// Montgomery arithmetic, constant-time, blinded): signing is the cost of every sign-in.
     signer: ring::signature::RsaKeyPair,
     rng: ring::rand::SystemRandom,
+    /// The public half for `ring`'s verifier (every access-token operation verifies).
+    public: ring::signature::RsaPublicKeyComponents<Vec<u8>>,
     /// JWK `n` and `e`, base64url of the big-endian bytes without leading zeros.
     n_b64: String,
     e_b64: String,
@@ -164,7 +169,10 @@ impl SigningKey {
         URL_SAFE_NO_PAD.encode_string(signature, &mut token);
         token
     }
+}
 
+#[cfg(test)]
+impl SigningKey {
     fn public_key(&self) -> &PublicKey {
         self.parsed.private.as_public_key()
     }
@@ -177,7 +185,8 @@ impl ParsedKey {
         let der = private.to_pkcs8_der().map_err(|e| format!("cannot encode the RSA key: {e}"))?;
         let signer = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
             .map_err(|e| format!("RSA key not accepted for signing: {e}"))?;
-        Ok(ParsedKey { private, signer, rng: ring::rand::SystemRandom::new(), n_b64, e_b64 })
+        let public = ring::signature::RsaPublicKeyComponents { n: private.n_bytes().to_vec(), e: private.e_bytes().to_vec() };
+        Ok(ParsedKey { private, signer, rng: ring::rand::SystemRandom::new(), public, n_b64, e_b64 })
     }
 }
 
@@ -260,9 +269,9 @@ pub fn verify(keys: &[SigningKey], token: &str, now_unix: i64) -> Result<Claims,
         .decode(signature_b64)
         .map_err(|_| TokenError::Malformed)?;
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-    let digest = Sha256::digest(signing_input.as_bytes());
-    key.public_key()
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &signature)
+    key.parsed
+        .public
+        .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, signing_input.as_bytes(), &signature)
         .map_err(|_| TokenError::BadSignature)?;
 
     let claims = decode_json_object(payload_b64)?;
