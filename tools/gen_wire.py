@@ -41,7 +41,7 @@ TYPED_OPERATIONS = [
     # issue 4: per-user MFA
     "AssociateSoftwareToken", "VerifySoftwareToken", "SetUserMFAPreference",
     "AdminSetUserMFAPreference", "SetUserSettings", "AdminSetUserSettings",
-    "GetUserAuthFactors", "AdminGetUserAuthFactors",
+    "GetUserAuthFactors", "AdminGetUserAuthFactors", "AdminDeleteSoftwareToken",
 ]
 
 # Error codes that AWS's front end (not the Cognito model) can answer with.

@@ -35,6 +35,12 @@ pub enum DomainError {
     ExpiredCode(String),
     #[error("AliasExistsException: {0}")]
     AliasExists(String),
+    #[error("SoftwareTokenMFANotFoundException: {0}")]
+    SoftwareTokenMfaNotFound(String),
+    #[error("EnableSoftwareTokenMFAException: {0}")]
+    EnableSoftwareTokenMfa(String),
+    #[error("MFAMethodNotFoundException: {0}")]
+    MfaMethodNotFound(String),
     #[error("UnauthorizedException: {0}")]
     UnauthorizedClient(String),
     #[error("UnsupportedUserStateException: {0}")]

@@ -13,6 +13,7 @@ pub mod client;
 pub mod clock;
 pub mod error;
 pub mod ids;
+pub mod mfa;
 pub mod ops;
 pub mod outbound;
 pub mod pool;

@@ -1,77 +1,111 @@
 #![forbid(unsafe_code)]
-//! Getting outbound messages out: the `Transport` trait and its implementations.
+//! Getting outbound messages out: the outbox worker and the transports it sends through.
 //!
-//! The domain never sends anything: it records an outbound message in the store in the same
-//! transaction as the code it carries, and a worker here hands it to the transports. Only the
-//! log transport exists so far; the outbox worker, SMTP and the webhook arrive with code
-//! delivery (sign-up and MFA codes).
+//! The domain never sends anything: it records an [`OutboundMessage`] in the store in the same
+//! transaction as the code it carries. The [`Worker`] claims due messages, hands each to the
+//! transport for its channel ([`Transports`]) and settles it (delivered, or another attempt
+//! after a backoff). The store's outbox keeps every message whether or not it went out.
+//!
+//! - [`worker`]: the claim → send → settle loop and its retry policy.
+//! - [`log`]: writes a line per message (destination only, never the body).
+//! - [`smtp`]: email over SMTP (plain, STARTTLS, implicit TLS; AUTH PLAIN/LOGIN).
+//! - [`webhook`]: a JSON POST per message, so any SMS gateway or mail API can be plugged in.
+//! - [`capture`]: keeps messages in memory, for tests.
+
+pub mod capture;
+pub mod log;
+pub mod smtp;
+mod tls;
+pub mod webhook;
+pub mod worker;
 
 use async_trait::async_trait;
+pub use cmfa_core::outbound::{Channel, OutboundMessage};
+use std::sync::Arc;
 
-/// One message to deliver. The body may carry a code, so `Debug` leaves it out.
-#[derive(Clone)]
-pub struct Outbound {
-    /// `EMAIL` or `SMS`.
-    pub channel: Channel,
-    /// Email address or E.164 phone number.
-    pub destination: String,
-    pub subject: Option<String>,
-    pub body: String,
+pub use capture::CaptureTransport;
+pub use log::LogTransport;
+pub use smtp::{SmtpConfig, SmtpTransport};
+pub use webhook::{WebhookConfig, WebhookTransport};
+pub use worker::{RetryPolicy, Worker};
+
+/// Result alias for transports.
+pub type Result<T> = std::result::Result<T, DeliveryError>;
+
+/// Why a delivery failed. The text is for the log and never carries the message body.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    pub message: String,
+    /// The receiving side refused the message itself (an SMTP 5xx to the sender, recipient or
+    /// content): trying again cannot help, so the worker gives up at once.
+    pub permanent: bool,
 }
 
-impl std::fmt::Debug for Outbound {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbound")
-            .field("channel", &self.channel)
-            .field("destination", &self.destination)
-            .finish_non_exhaustive()
+impl DeliveryError {
+    /// A failure worth retrying (network, timeout, 4xx, a server error).
+    pub fn transient(message: impl Into<String>) -> Self {
+        DeliveryError {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+
+    /// A refusal that no retry will change.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        DeliveryError {
+            message: message.into(),
+            permanent: true,
+        }
     }
 }
 
-/// Delivery channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Sms,
-}
-
-/// Why a delivery failed; the worker retries with backoff.
+/// A transport setting that cannot work (a bad URL or sender); the text says why.
 #[derive(Debug, thiserror::Error)]
-#[error("delivery failed: {0}")]
-pub struct DeliveryError(pub String);
+#[error("{0}")]
+pub struct ConfigError(pub String);
 
 /// Something that can deliver a message.
 #[async_trait]
 pub trait Transport: Send + Sync + 'static {
-    /// Delivers one message.
-    async fn send(&self, msg: &Outbound) -> Result<(), DeliveryError>;
+    /// A short name for logs (`smtp`, `webhook`, `log`, ...).
+    fn name(&self) -> &'static str;
+
+    /// Delivers one message. Must not log the body: it may carry a code.
+    async fn send(&self, msg: &OutboundMessage) -> Result<()>;
 }
 
-/// Writes a line per message to the log, without the body (it may carry a code).
-#[derive(Debug, Default)]
-pub struct LogTransport;
+/// The transport for each channel.
+#[derive(Clone)]
+pub struct Transports {
+    pub email: Arc<dyn Transport>,
+    pub sms: Arc<dyn Transport>,
+}
 
-#[async_trait]
-impl Transport for LogTransport {
-    async fn send(&self, msg: &Outbound) -> Result<(), DeliveryError> {
-        tracing::info!(channel = ?msg.channel, destination = %msg.destination, "message delivered to the log transport");
-        Ok(())
+impl Transports {
+    /// Both channels to the log: what runs when neither SMTP nor a webhook is configured (the
+    /// outbox still has every message).
+    pub fn log_only() -> Self {
+        Transports {
+            email: Arc::new(LogTransport),
+            sms: Arc::new(LogTransport),
+        }
+    }
+
+    /// The transport for `channel`.
+    pub fn for_channel(&self, channel: Channel) -> &Arc<dyn Transport> {
+        match channel {
+            Channel::Email => &self.email,
+            Channel::Sms => &self.sms,
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn debug_and_log_never_show_the_body() {
-        let m = Outbound {
-            channel: Channel::Sms,
-            destination: "+15550100".into(),
-            subject: None,
-            body: "code 123456".into(),
-        };
-        assert!(!format!("{m:?}").contains("123456"));
-        LogTransport.send(&m).await.unwrap();
+impl std::fmt::Debug for Transports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transports")
+            .field("email", &self.email.name())
+            .field("sms", &self.sms.name())
+            .finish()
     }
 }

@@ -52,6 +52,43 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// Which messages go to the webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum WebhookChannels {
+    #[default]
+    Sms,
+    Email,
+    Both,
+}
+
+impl WebhookChannels {
+    pub(crate) fn sms(self) -> bool {
+        matches!(self, WebhookChannels::Sms | WebhookChannels::Both)
+    }
+    pub(crate) fn email(self) -> bool {
+        matches!(self, WebhookChannels::Email | WebhookChannels::Both)
+    }
+}
+
+/// A password: `Debug` never shows it, so no log line or error can carry it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
 /// `serve` options. Every flag can also be set by its env var or in the TOML file (same name,
 /// with `_` for `-`).
 #[derive(Debug, Args, Default)]
@@ -65,6 +102,10 @@ pub(crate) struct ServeArgs {
     /// Directory for the embedded SQLite database (created if missing). [default: ./.cognito-mfa]
     #[arg(long, env = "COGNITO_MFA_DATA_DIR", value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (`postgres://user:pass@host:5432/db`, plain TCP, no TLS) to keep the data
+    /// in PostgreSQL instead, so several server processes can share it; --data-dir is then unused.
+    #[arg(long, env = "COGNITO_MFA_DATABASE_URL", value_name = "URL")]
+    pub(crate) database_url: Option<DatabaseUrl>,
     /// Region for requests without a SigV4 credential scope. [default: us-east-1]
     #[arg(long, env = "COGNITO_MFA_REGION")]
     pub(crate) region: Option<String>,
@@ -92,6 +133,31 @@ pub(crate) struct ServeArgs {
     /// Serve recorded messages, codes included, at /_cognito-mfa/outbox (for automated tests). [default: true]
     #[arg(long, env = "COGNITO_MFA_OUTBOX_HTTP")]
     pub(crate) outbox_http: Option<bool>,
+    /// Send email through this SMTP server: `smtp://host:port` (plain), `smtp://host:port?starttls=true`,
+    /// `smtps://host:port` (implicit TLS). Without it (and without a webhook for email), email goes to the log.
+    #[arg(long, env = "COGNITO_MFA_SMTP_URL", value_name = "URL")]
+    pub(crate) smtp_url: Option<String>,
+    /// SMTP AUTH user name (PLAIN or LOGIN, whichever the server offers).
+    #[arg(long, env = "COGNITO_MFA_SMTP_USERNAME", value_name = "USER")]
+    pub(crate) smtp_username: Option<String>,
+    /// SMTP AUTH password; prefer the env var or the file to a flag. Never logged.
+    #[arg(
+        long,
+        env = "COGNITO_MFA_SMTP_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub(crate) smtp_password: Option<Secret>,
+    /// Sender of every email (`addr` or `Name <addr>`). [default: no-reply@localhost]
+    #[arg(long, env = "COGNITO_MFA_SMTP_FROM", value_name = "ADDRESS")]
+    pub(crate) smtp_from: Option<String>,
+    /// POST each message as JSON {channel, destination, subject, body, poolId, username, purpose}
+    /// to this http(s) URL (any SMS gateway can sit behind it); 2xx means delivered.
+    #[arg(long, env = "COGNITO_MFA_WEBHOOK_URL", value_name = "URL")]
+    pub(crate) webhook_url: Option<String>,
+    /// Which messages go to the webhook. [default: sms]
+    #[arg(long, env = "COGNITO_MFA_WEBHOOK_CHANNELS", value_enum)]
+    pub(crate) webhook_channels: Option<WebhookChannels>,
     /// Log filter, e.g. `info` or `cmfa_server=debug`. [default: info]
     #[arg(long, env = "COGNITO_MFA_LOG", value_name = "FILTER")]
     pub(crate) log: Option<String>,
@@ -106,6 +172,7 @@ pub(crate) struct ServeArgs {
 struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
+    database_url: Option<DatabaseUrl>,
     region: Option<String>,
     account_id: Option<String>,
     public_url: Option<String>,
@@ -115,6 +182,12 @@ struct FileConfig {
     sqlite_synchronous: Option<SyncKind>,
     password_hash: Option<HashKind>,
     outbox_http: Option<bool>,
+    smtp_url: Option<String>,
+    smtp_username: Option<String>,
+    smtp_password: Option<Secret>,
+    smtp_from: Option<String>,
+    webhook_url: Option<String>,
+    webhook_channels: Option<WebhookChannels>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -124,6 +197,7 @@ const KNOWN_ENV: &[&str] = &[
     "COGNITO_MFA_CONFIG",
     "COGNITO_MFA_LISTEN",
     "COGNITO_MFA_DATA_DIR",
+    "COGNITO_MFA_DATABASE_URL",
     "COGNITO_MFA_REGION",
     "COGNITO_MFA_ACCOUNT_ID",
     "COGNITO_MFA_PUBLIC_URL",
@@ -133,6 +207,12 @@ const KNOWN_ENV: &[&str] = &[
     "COGNITO_MFA_SQLITE_SYNCHRONOUS",
     "COGNITO_MFA_PASSWORD_HASH",
     "COGNITO_MFA_OUTBOX_HTTP",
+    "COGNITO_MFA_SMTP_URL",
+    "COGNITO_MFA_SMTP_USERNAME",
+    "COGNITO_MFA_SMTP_PASSWORD",
+    "COGNITO_MFA_SMTP_FROM",
+    "COGNITO_MFA_WEBHOOK_URL",
+    "COGNITO_MFA_WEBHOOK_CHANNELS",
     "COGNITO_MFA_LOG",
     "COGNITO_MFA_LOG_FORMAT",
     // read by the test suites, not by the server
@@ -144,6 +224,8 @@ const KNOWN_ENV: &[&str] = &[
 pub(crate) struct Config {
     pub(crate) listen: SocketAddr,
     pub(crate) data_dir: PathBuf,
+    /// When set, the store is PostgreSQL. Its Debug and Display hide the password.
+    pub(crate) database_url: Option<DatabaseUrl>,
     pub(crate) region: String,
     pub(crate) account_id: String,
     pub(crate) public_url: Option<String>,
@@ -153,6 +235,10 @@ pub(crate) struct Config {
     pub(crate) sqlite_synchronous: SyncKind,
     pub(crate) password_hash: HashKind,
     pub(crate) outbox_http: bool,
+    /// Email over SMTP (its `Debug` hides the password).
+    pub(crate) smtp: Option<cmfa_delivery::SmtpConfig>,
+    /// The webhook and the channels it takes.
+    pub(crate) webhook: Option<(cmfa_delivery::WebhookConfig, WebhookChannels)>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
 }
@@ -181,6 +267,7 @@ impl Config {
                 .data_dir
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("./.cognito-mfa")),
+            database_url: args.database_url.or(file.database_url),
             region: args.region.or(file.region).unwrap_or_else(|| "us-east-1".into()),
             account_id: args
                 .account_id
@@ -196,6 +283,23 @@ impl Config {
             sqlite_synchronous: args.sqlite_synchronous.or(file.sqlite_synchronous).unwrap_or_default(),
             password_hash: args.password_hash.or(file.password_hash).unwrap_or_default(),
             outbox_http: args.outbox_http.or(file.outbox_http).unwrap_or(true),
+            smtp: smtp_config(
+                args.smtp_url.or(file.smtp_url),
+                args.smtp_username.or(file.smtp_username),
+                args.smtp_password.or(file.smtp_password),
+                args.smtp_from.or(file.smtp_from),
+            )?,
+            webhook: match (
+                args.webhook_url.or(file.webhook_url),
+                args.webhook_channels.or(file.webhook_channels),
+            ) {
+                (Some(url), channels) => Some((
+                    cmfa_delivery::WebhookConfig::from_url(&url)?,
+                    channels.unwrap_or_default(),
+                )),
+                (None, Some(_)) => bail!("--webhook-channels needs --webhook-url"),
+                (None, None) => None,
+            },
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
         };
@@ -216,13 +320,129 @@ impl Config {
         if cfg.max_body_bytes < 1024 {
             bail!("max body bytes must be at least 1024");
         }
+        if let (Some(_), Some((_, channels))) = (&cfg.smtp, &cfg.webhook)
+            && channels.email()
+        {
+            bail!("email can go to SMTP or to the webhook, not both: drop --smtp-url or use --webhook-channels sms");
+        }
         Ok(cfg)
+    }
+}
+
+/// The SMTP settings, checked: credentials come in pairs and only with a server to use them on.
+fn smtp_config(
+    url: Option<String>,
+    username: Option<String>,
+    password: Option<Secret>,
+    from: Option<String>,
+) -> anyhow::Result<Option<cmfa_delivery::SmtpConfig>> {
+    let Some(url) = url else {
+        if username.is_some() || password.is_some() || from.is_some() {
+            bail!("--smtp-username, --smtp-password and --smtp-from need --smtp-url");
+        }
+        return Ok(None);
+    };
+    let mut cfg = cmfa_delivery::SmtpConfig::from_url(&url, from.as_deref().unwrap_or("no-reply@localhost"))?;
+    match (username, password) {
+        (Some(u), Some(p)) => {
+            cfg.username = Some(u);
+            cfg.password = Some(p.0);
+        }
+        (None, None) => {}
+        _ => bail!("--smtp-username and --smtp-password go together"),
+    }
+    Ok(Some(cfg))
+}
+
+/// A PostgreSQL URL. `Debug` and `Display` show it with the password replaced by `***`, so it
+/// can be logged; [`DatabaseUrl::expose`] gives the real text to the store only.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub(crate) struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+    fn try_from(url: String) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl(url))
+        } else {
+            Err("the database URL must start with postgres:// or postgresql://".into())
+        }
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        DatabaseUrl::try_from(s.to_owned())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = &self.0;
+        let start = url.find("://").map_or(0, |i| i + 3);
+        let end = url[start..].find(['/', '?']).map_or(url.len(), |i| start + i);
+        // userinfo is everything before the authority's last '@'; its password follows a ':'.
+        let mut out = match url[start..end].rfind('@') {
+            Some(at) => match url[start..start + at].find(':') {
+                Some(colon) => format!("{}***{}", &url[..start + colon + 1], &url[start + at..]),
+                None => url.clone(),
+            },
+            None => url.clone(),
+        };
+        // tokio-postgres also takes `?password=...`.
+        if let Some(q) = out.find('?') {
+            let pairs: Vec<String> = out[q + 1..]
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k == "password" => format!("{k}=***"),
+                    _ => kv.to_owned(),
+                })
+                .collect();
+            out = format!("{}?{}", &out[..q], pairs.join("&"));
+        }
+        f.write_str(&out)
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_urls_never_show_their_password() {
+        let url: DatabaseUrl = "postgres://app:s3cr%40t@db.internal:5432/cognito?password=p2&sslmode=disable"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://app:***@db.internal:5432/cognito?password=***&sslmode=disable"
+        );
+        let cfg = Config::resolve(ServeArgs {
+            database_url: Some(url),
+            ..Default::default()
+        })
+        .unwrap();
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("s3cr") && !shown.contains("p2"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db.internal"), "{shown}");
+        let plain: DatabaseUrl = "postgresql://postgres@127.0.0.1/test".parse().unwrap();
+        assert_eq!(plain.to_string(), "postgresql://postgres@127.0.0.1/test");
+        assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+    }
 
     #[test]
     fn file_fills_what_flags_leave_out_and_flags_win() {
@@ -251,6 +471,77 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+    }
+
+    #[test]
+    fn delivery_settings_are_checked_and_the_password_never_shows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "smtp_url = \"smtps://mail.example.com\"\nsmtp_username = \"u\"\nsmtp_password = \"hunter2\"\n\
+             webhook_url = \"https://sms.example.com/send\"\n",
+        )
+        .unwrap();
+        let cfg = Config::resolve(ServeArgs {
+            config: Some(path),
+            smtp_from: Some("Example <no-reply@example.com>".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let smtp = cfg.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port, smtp.password.as_deref()), (465, Some("hunter2")));
+        assert_eq!(cfg.webhook.as_ref().unwrap().1, WebhookChannels::Sms);
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        let args = ServeArgs {
+            smtp_password: Some("hunter2".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(!format!("{args:?}").contains("hunter2"));
+
+        for (args, why) in [
+            (
+                ServeArgs {
+                    smtp_username: Some("u".into()),
+                    ..Default::default()
+                },
+                "need --smtp-url",
+            ),
+            (
+                ServeArgs {
+                    smtp_url: Some("smtp://x".into()),
+                    smtp_username: Some("u".into()),
+                    ..Default::default()
+                },
+                "go together",
+            ),
+            (
+                ServeArgs {
+                    smtp_url: Some("smtp://u:p@x".into()),
+                    ..Default::default()
+                },
+                "--smtp-username",
+            ),
+            (
+                ServeArgs {
+                    webhook_channels: Some(WebhookChannels::Both),
+                    ..Default::default()
+                },
+                "needs --webhook-url",
+            ),
+            (
+                ServeArgs {
+                    smtp_url: Some("smtp://x".into()),
+                    webhook_url: Some("http://y/".into()),
+                    webhook_channels: Some(WebhookChannels::Email),
+                    ..Default::default()
+                },
+                "not both",
+            ),
+        ] {
+            let err = Config::resolve(args).unwrap_err();
+            assert!(format!("{err:#}").contains(why), "{err:#}");
+        }
     }
 
     #[test]

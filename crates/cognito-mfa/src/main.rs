@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 use cmfa_core::user::password::HashCost;
 use cmfa_core::{CoreSettings, Service, SystemClock};
 use cmfa_server::{AppState, AuthMode, sigv4};
-use cmfa_store::SqliteStore;
 use cmfa_store::sqlite::Synchronous;
+use cmfa_store::{PgStore, SqliteStore};
 use config::{Config, HashKind, LogFormat, ServeArgs, SyncKind};
 use std::io::Write;
 use std::sync::Arc;
@@ -85,7 +85,19 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         SyncKind::Normal => Synchronous::Normal,
         SyncKind::Full => Synchronous::Full,
     };
-    let store = SqliteStore::open_dir(&cfg.data_dir, sync).map_err(|e| anyhow::anyhow!("opening the store: {e}"))?;
+    // PostgreSQL when a database URL is given (several processes may share it), else SQLite.
+    let store: Arc<dyn cmfa_core::Store> = match &cfg.database_url {
+        Some(url) => {
+            let pg = PgStore::connect(url.expose())
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the store at {url}: {e}"))?;
+            tracing::info!(database = %url, "store: PostgreSQL");
+            Arc::new(pg)
+        }
+        None => {
+            Arc::new(SqliteStore::open_dir(&cfg.data_dir, sync).map_err(|e| anyhow::anyhow!("opening the store: {e}"))?)
+        }
+    };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;
@@ -101,7 +113,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             HashKind::Fast => HashCost::Fast,
         },
     };
-    let service = Service::new(Arc::new(store), clock.clone(), settings);
+    let service = Service::new(store, clock.clone(), settings);
+    let worker = cmfa_delivery::Worker::new(service.store(), transports(&cfg), clock.clone());
     let state = AppState {
         service,
         auth,
@@ -116,9 +129,48 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     writeln!(out, "cognito-mfa listening on http://{addr}")?;
     out.flush()?;
     drop(out);
-    cmfa_server::serve(listener, state, shutdown_signal()).await?;
+    // The worker runs beside the server and stops with it: on a signal, or when the server
+    // fails (the sender below is dropped with the server's future).
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(worker.run(async move {
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    }));
+    let served = cmfa_server::serve(listener, state, async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    })
+    .await;
+    if let Err(e) = worker.await {
+        tracing::error!(error = %e, "delivery worker failed");
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The transport for each channel: SMTP and the webhook where configured, the log otherwise
+/// (every message is in the outbox either way).
+fn transports(cfg: &Config) -> cmfa_delivery::Transports {
+    use cmfa_delivery::{SmtpTransport, Transport, WebhookTransport};
+    let mut t = cmfa_delivery::Transports::log_only();
+    if let Some(smtp) = &cfg.smtp {
+        if smtp.username.is_some() && smtp.security == cmfa_delivery::smtp::SmtpSecurity::None {
+            tracing::warn!(url = %smtp.display_url(), "SMTP credentials will cross the network unencrypted; use smtps:// or ?starttls=true");
+        }
+        tracing::info!(url = %smtp.display_url(), from = %smtp.from, "email goes out over SMTP");
+        t.email = Arc::new(SmtpTransport::new(smtp.clone()));
+    }
+    if let Some((hook, channels)) = &cfg.webhook {
+        tracing::info!(url = %hook.display_url(), sms = channels.sms(), email = channels.email(), "webhook delivery on");
+        let hook: Arc<dyn Transport> = Arc::new(WebhookTransport::new(hook.clone()));
+        if channels.sms() {
+            t.sms = hook.clone();
+        }
+        if channels.email() {
+            t.email = hook;
+        }
+    }
+    t
 }
 
 fn main() -> anyhow::Result<()> {

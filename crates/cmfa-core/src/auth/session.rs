@@ -2,6 +2,7 @@
 //! answer any step, and so a restart loses nothing.
 
 use super::srp::ServerEphemeral;
+use crate::user::mfa::Factor;
 use serde::{Deserialize, Serialize};
 
 /// AWS's texts for the ways a session can be refused (all `NotAuthorizedException`).
@@ -33,6 +34,16 @@ pub enum Challenge {
     },
     /// An administrator-created user must choose a password.
     NewPasswordRequired,
+    /// An SMS code was sent; only its hash is kept.
+    SmsMfa { code_hash: String },
+    /// An email code was sent (MFA); only its hash is kept.
+    EmailOtp { code_hash: String },
+    /// A code from the user's authenticator app.
+    SoftwareTokenMfa,
+    /// The user picks one of these factors.
+    SelectMfaType { options: Vec<Factor> },
+    /// The user must set up a factor; `totp_verified` once VerifySoftwareToken succeeded in it.
+    MfaSetup { options: Vec<Factor>, totp_verified: bool },
 }
 
 impl Challenge {
@@ -41,6 +52,11 @@ impl Challenge {
         match self {
             Challenge::PasswordVerifier { .. } => "PASSWORD_VERIFIER",
             Challenge::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
+            Challenge::SmsMfa { .. } => "SMS_MFA",
+            Challenge::EmailOtp { .. } => "EMAIL_OTP",
+            Challenge::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            Challenge::SelectMfaType { .. } => "SELECT_MFA_TYPE",
+            Challenge::MfaSetup { .. } => "MFA_SETUP",
         }
     }
 }
@@ -52,4 +68,20 @@ pub fn new_session_id() -> String {
     let mut b = [0u8; 64];
     rand::rng().fill_bytes(&mut b);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The hash of a code sent in a session, salted with the session id: the store never holds a
+/// usable code.
+pub fn code_hash(session_id: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(session_id.as_bytes());
+    h.update([0u8]);
+    h.update(code.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Constant-time equality of two hex digests.
+pub fn same_hash(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -16,15 +16,15 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rsa::PrivateKey;
+#[cfg(test)]
+use rsa::PublicKey;
+#[cfg(test)]
+use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
 use rsa::rand_core::{Rng as _, UnwrapErr};
 use rsa::sha2::{Digest as _, Sha256};
 use rsa::traits::PublicKeyParts as _;
-use rsa::PrivateKey;
-#[cfg(test)]
-use rsa::pkcs1v15::Pkcs1v15Sign;
-#[cfg(test)]
-use rsa::PublicKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -163,7 +163,12 @@ impl SigningKey {
         let mut signature = vec![0u8; self.parsed.signer.public().modulus_len()];
         self.parsed
             .signer
-            .sign(&ring::signature::RSA_PKCS1_SHA256, &self.parsed.rng, token.as_bytes(), &mut signature)
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &self.parsed.rng,
+                token.as_bytes(),
+                &mut signature,
+            )
             .expect("PKCS#1 v1.5 SHA-256 signing with a valid RSA key cannot fail");
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut token);
@@ -182,11 +187,23 @@ impl ParsedKey {
     fn new(private: PrivateKey) -> Result<ParsedKey, String> {
         let n_b64 = URL_SAFE_NO_PAD.encode(private.n_bytes());
         let e_b64 = URL_SAFE_NO_PAD.encode(private.e_bytes());
-        let der = private.to_pkcs8_der().map_err(|e| format!("cannot encode the RSA key: {e}"))?;
+        let der = private
+            .to_pkcs8_der()
+            .map_err(|e| format!("cannot encode the RSA key: {e}"))?;
         let signer = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
             .map_err(|e| format!("RSA key not accepted for signing: {e}"))?;
-        let public = ring::signature::RsaPublicKeyComponents { n: private.n_bytes().to_vec(), e: private.e_bytes().to_vec() };
-        Ok(ParsedKey { private, signer, rng: ring::rand::SystemRandom::new(), public, n_b64, e_b64 })
+        let public = ring::signature::RsaPublicKeyComponents {
+            n: private.n_bytes().to_vec(),
+            e: private.e_bytes().to_vec(),
+        };
+        Ok(ParsedKey {
+            private,
+            signer,
+            rng: ring::rand::SystemRandom::new(),
+            public,
+            n_b64,
+            e_b64,
+        })
     }
 }
 
@@ -271,7 +288,11 @@ pub fn verify(keys: &[SigningKey], token: &str, now_unix: i64) -> Result<Claims,
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
     key.parsed
         .public
-        .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, signing_input.as_bytes(), &signature)
+        .verify(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            signing_input.as_bytes(),
+            &signature,
+        )
         .map_err(|_| TokenError::BadSignature)?;
 
     let claims = decode_json_object(payload_b64)?;

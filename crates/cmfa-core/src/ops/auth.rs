@@ -4,7 +4,7 @@
 //! Each step that waits for the client is an [`AuthSession`] in the store, so any server process
 //! can answer the next step. A session is consumed in the same transaction that issues tokens.
 
-use super::users::{USER_NOT_FOUND, alias_keys, check_secret_hash, user_type};
+use super::users::{USER_NOT_FOUND, check_secret_hash, user_type};
 use super::{Caller, Service};
 use crate::auth::issue::{TokenContext, access_claims, id_claims};
 use crate::auth::session::{AuthSession, Challenge, EXPIRED_SESSION, INVALID_SESSION, USED_SESSION, new_session_id};
@@ -38,14 +38,14 @@ const REVOKED_ACCESS: &str = "Access Token has been revoked";
 
 /// What a sign-in step produced: a challenge, or tokens.
 pub(crate) struct Step {
-    challenge: Option<ChallengeNameType>,
-    session: Option<String>,
-    parameters: BTreeMap<String, String>,
-    result: Option<AuthenticationResultType>,
+    pub(crate) challenge: Option<ChallengeNameType>,
+    pub(crate) session: Option<String>,
+    pub(crate) parameters: BTreeMap<String, String>,
+    pub(crate) result: Option<AuthenticationResultType>,
 }
 
 impl Step {
-    fn tokens(result: AuthenticationResultType) -> Step {
+    pub(crate) fn tokens(result: AuthenticationResultType) -> Step {
         Step {
             challenge: None,
             session: None,
@@ -114,7 +114,7 @@ impl Service {
     }
 
     /// Issues tokens for a completed sign-in and records it (consuming `session_id`).
-    async fn issue_tokens(
+    pub(crate) async fn issue_tokens(
         &self,
         pool: &UserPool,
         client: &AppClient,
@@ -169,7 +169,7 @@ impl Service {
         })
     }
 
-    async fn new_session(
+    pub(crate) async fn new_session(
         &self,
         pool: &UserPool,
         client: &AppClient,
@@ -264,9 +264,7 @@ impl Service {
             }
             _ => {}
         }
-        Ok(Step::tokens(
-            self.issue_tokens(pool, client, key, user, session_id).await?,
-        ))
+        self.mfa_step(pool, client, key, user, session_id).await
     }
 
     /// Checks a password with the lockout, saving the failure count on a miss.
@@ -278,6 +276,11 @@ impl Service {
         password: &str,
     ) -> Result<(String, User)> {
         let Some((key, mut user)) = self.find_user(pool, username).await? else {
+            if hides_existence(client) {
+                // Spend what a real check spends, so timing does not tell the cases apart.
+                let decoy = PasswordRecord::new(&pool.id, username, "decoy", false, 0.0, self.settings.password_hash)?;
+                let _ = decoy.matches(password);
+            }
             return Err(unknown_user(client));
         };
         let now = self.clock.now();
@@ -293,6 +296,42 @@ impl Service {
         Ok((key, user))
     }
 
+    /// For an unknown user when existence errors are hidden: a SALT and USER_ID_FOR_SRP that
+    /// look like a real user's and stay the same on every attempt (a random salt per attempt, or
+    /// the typed email echoed back as the id, would give the game away). Derived with a key only
+    /// the server holds (a hash of the pool's private signing key).
+    async fn decoy_srp_user(&self, pool: &UserPool, username: &str) -> Result<(String, srp::PasswordVerifier)> {
+        use hmac::{Mac, digest::KeyInit};
+        use sha2::{Digest, Sha256};
+        let keys = self.pool_keys(&pool.id).await?;
+        let secret = Sha256::digest(serde_json::to_vec(&keys.access).unwrap_or_default());
+        let derive = |label: &str| -> [u8; 32] {
+            let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&secret).expect("HMAC takes any key length");
+            mac.update(label.as_bytes());
+            mac.update(username.as_bytes());
+            mac.finalize().into_bytes().into()
+        };
+        let salt = &derive("salt")[..16];
+        let salt_hex = if salt[0] >= 0x80 {
+            format!("00{}", hex::encode(salt))
+        } else {
+            hex::encode(salt)
+        };
+        let verifier = srp::PasswordVerifier {
+            salt_hex,
+            verifier_hex: hex::encode(derive("verifier")),
+        };
+        let user_id = if pool.config.username_attributes.as_ref().is_some_and(|a| !a.is_empty()) {
+            let mut b: [u8; 16] = derive("uuid")[..16].try_into().expect("16 bytes");
+            b[6] = (b[6] & 0x0f) | 0x40;
+            b[8] = (b[8] & 0x3f) | 0x80;
+            uuid::Uuid::from_bytes(b).to_string()
+        } else {
+            username.to_owned()
+        };
+        Ok((user_id, verifier))
+    }
+
     async fn start_srp(&self, pool: &UserPool, client: &AppClient, username: &str, srp_a: &str) -> Result<Step> {
         let found = self.find_user(pool, username).await?;
         let (user_id, verifier) = match &found {
@@ -305,10 +344,7 @@ impl Service {
             },
             // With existence errors hidden, an unknown user gets a challenge that no answer
             // can satisfy, so the two cases look alike until the proof fails.
-            None if hides_existence(client) => (
-                username.to_owned(),
-                srp::make_verifier(&pool.id, username, &new_session_id()),
-            ),
+            None if hides_existence(client) => self.decoy_srp_user(pool, username).await?,
             None => return Err(unknown_user(client)),
         };
         let ephemeral = srp::start(&verifier);
@@ -474,7 +510,7 @@ impl Service {
 
     /// Loads and checks a session: it must exist, be unused, unexpired, and belong to this
     /// client and challenge.
-    async fn open_session(
+    pub(crate) async fn open_session(
         &self,
         client: &AppClient,
         session: Option<&str>,
@@ -505,17 +541,31 @@ impl Service {
     ) -> Result<Step> {
         if !matches!(
             challenge,
-            ChallengeNameType::PasswordVerifier | ChallengeNameType::NewPasswordRequired
+            ChallengeNameType::PasswordVerifier
+                | ChallengeNameType::NewPasswordRequired
+                | ChallengeNameType::SmsMfa
+                | ChallengeNameType::EmailOtp
+                | ChallengeNameType::SoftwareTokenMfa
+                | ChallengeNameType::SelectMfaType
+                | ChallengeNameType::MfaSetup
         ) {
             return Err(DomainError::InvalidParameter(format!(
                 "The challenge {} is not supported by this server yet (docs/compatibility.md).",
                 challenge.as_str()
             )));
         }
+        let session = session.or_else(|| r.get("SESSION").map(String::as_str));
         let s = self.open_session(client, session, challenge).await?;
         let username = param(r, "USERNAME")?;
         check_secret_hash(client, username, r.get("SECRET_HASH").map(String::as_str))?;
         let found = self.find_user(pool, &s.username).await?;
+        // The answer must name the session's user (by username or alias).
+        if found.is_some() {
+            let named = self.find_user(pool, username).await?;
+            if named.map(|(k, _)| k) != found.as_ref().map(|(k, _)| k.clone()) {
+                return Err(DomainError::NotAuthorized(INVALID_SESSION.into()));
+            }
+        }
         match s.challenge {
             Challenge::PasswordVerifier {
                 ephemeral,
@@ -598,8 +648,11 @@ impl Service {
                 user.status = UserStatusType::Confirmed;
                 // Aliases may have changed with the attributes: save them before the tokens.
                 let user = self.save_user(pool, &key, user, None).await?;
-                let _ = alias_keys(pool, &user);
                 self.after_first_factor(pool, client, &key, user, Some(&s.id)).await
+            }
+            other => {
+                let (key, user) = found.ok_or_else(|| DomainError::NotAuthorized(INVALID_SESSION.into()))?;
+                self.respond_mfa(pool, client, &s.id, other, key, user, r).await
             }
         }
     }
@@ -643,7 +696,7 @@ impl Service {
     }
 
     /// Checks an access token and returns its pool, user key, user and claims.
-    pub(crate) async fn authenticate(&self, token: &str) -> Result<(Arc<UserPool>, String, User, Claims)> {
+    pub(crate) async fn authenticate(&self, token: &str) -> Result<(Arc<UserPool>, String, User, Arc<Claims>)> {
         let bad = || DomainError::NotAuthorized(BAD_ACCESS.into());
         let peek = peek_claims(token).ok_or_else(bad)?;
         let iss = peek.get("iss").and_then(|v| v.as_str()).ok_or_else(bad)?;
@@ -652,12 +705,7 @@ impl Service {
         if iss != self.issuer(&pool.id) {
             return Err(bad());
         }
-        let keys = self.store.get_signing_keys(&pool.id).await?.ok_or_else(bad)?;
-        let claims = match tokens::verify(std::slice::from_ref(&keys.access), token, self.clock.now() as i64) {
-            Ok(c) => c,
-            Err(TokenError::Expired) => return Err(DomainError::NotAuthorized(EXPIRED_ACCESS.into())),
-            Err(_) => return Err(bad()),
-        };
+        let claims = self.verified_claims(&pool.id, token).await?;
         if claims.get("token_use").and_then(|v| v.as_str()) != Some("access") {
             return Err(bad());
         }
@@ -684,15 +732,54 @@ impl Service {
         Ok((pool, key, user, claims))
     }
 
+    /// The claims of a validly signed, unexpired access token of `pool_id`, from the cache of
+    /// verified tokens when possible.
+    async fn verified_claims(&self, pool_id: &str, token: &str) -> Result<Arc<Claims>> {
+        use sha2::{Digest, Sha256};
+        const MAX_CACHED: usize = 50_000;
+        let bad = || DomainError::NotAuthorized(BAD_ACCESS.into());
+        let now = self.clock.now() as i64;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let cached = self
+            .verified
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&digest)
+            .cloned();
+        let claims = match cached {
+            Some(c) => c,
+            None => {
+                let keys = self.store.get_signing_keys(pool_id).await?.ok_or_else(bad)?;
+                let c = match tokens::verify(std::slice::from_ref(&keys.access), token, now) {
+                    Ok(c) => Arc::new(c),
+                    Err(TokenError::Expired) => return Err(DomainError::NotAuthorized(EXPIRED_ACCESS.into())),
+                    Err(_) => return Err(bad()),
+                };
+                let mut cache = self.verified.write().unwrap_or_else(|e| e.into_inner());
+                if cache.len() >= MAX_CACHED {
+                    // Crude but bounded: start over rather than track recency on every hit.
+                    cache.clear();
+                }
+                cache.insert(digest, c.clone());
+                c
+            }
+        };
+        match claims.get("exp").and_then(|v| v.as_f64()) {
+            Some(exp) if exp > now as f64 => Ok(claims),
+            _ => Err(DomainError::NotAuthorized(EXPIRED_ACCESS.into())),
+        }
+    }
+
     pub async fn get_user(&self, req: GetUserRequest) -> Result<GetUserResponse> {
         let (_, _, u, _) = self.authenticate(&req.access_token).await?;
+        let (mfa_options, preferred_mfa_setting, user_mfa_setting_list) = Self::user_mfa_fields(&u);
         let t = user_type(&u);
         Ok(GetUserResponse {
             username: u.username,
             user_attributes: t.attributes.unwrap_or_default(),
-            mfa_options: None,
-            preferred_mfa_setting: None,
-            user_mfa_setting_list: None,
+            mfa_options,
+            preferred_mfa_setting,
+            user_mfa_setting_list,
         })
     }
 

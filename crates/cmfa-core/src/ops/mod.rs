@@ -6,7 +6,11 @@
 mod auth;
 mod clients;
 mod mfa_config;
+mod mfa_signin;
+mod mfa_user;
+mod passwords;
 mod pools;
+mod user_attributes;
 mod users;
 
 use crate::{Clock, CoreSettings, Store};
@@ -25,6 +29,10 @@ pub struct Service {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Arc<CoreSettings>,
+    /// Access tokens whose signature has been checked, by SHA-256 of the token: a token's
+    /// signature never changes, so it is verified once and not on every call that presents it.
+    /// Expiry, revocation and the user are still checked every time.
+    verified: Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], Arc<crate::auth::tokens::Claims>>>>,
 }
 
 impl Service {
@@ -34,6 +42,7 @@ impl Service {
             store,
             clock,
             settings: Arc::new(settings),
+            verified: Default::default(),
         }
     }
 

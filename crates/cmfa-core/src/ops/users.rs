@@ -107,7 +107,7 @@ fn verification_target(pool: &UserPool, user: &User) -> Option<(Channel, &'stati
     None
 }
 
-fn delivery_details(channel: Channel, attribute: &str, destination: &str) -> CodeDeliveryDetailsType {
+pub(crate) fn delivery_details(channel: Channel, attribute: &str, destination: &str) -> CodeDeliveryDetailsType {
     CodeDeliveryDetailsType {
         destination: Some(match channel {
             Channel::Email => mask_email(destination),
@@ -155,7 +155,7 @@ pub(crate) fn user_type(u: &User) -> UserType {
         user_last_modified_date: Some(u.modified),
         enabled: Some(u.enabled),
         user_status: Some(u.status),
-        mfa_options: None,
+        mfa_options: super::mfa_user::mfa_options(u),
     }
 }
 
@@ -278,6 +278,7 @@ impl Service {
                 lockout: Lockout::default(),
                 fresh_from_sign_up: false,
                 codes: vec![],
+                mfa: Default::default(),
                 version: 1,
             };
             now_attr(&mut u, kind, username);
@@ -304,6 +305,7 @@ impl Service {
             lockout: Lockout::default(),
             fresh_from_sign_up: false,
             codes: vec![],
+            mfa: Default::default(),
             version: 1,
         })
     }
@@ -331,7 +333,7 @@ impl Service {
         }
     }
 
-    fn policy(pool: &UserPool) -> PasswordPolicyType {
+    pub(crate) fn policy(pool: &UserPool) -> PasswordPolicyType {
         pool.config
             .policies
             .as_ref()
@@ -373,7 +375,7 @@ impl Service {
         })
     }
 
-    fn hides_existence(client: &AppClient) -> bool {
+    pub(crate) fn hides_existence(client: &AppClient) -> bool {
         client.config.prevent_user_existence_errors == Some(cmfa_wire::shapes::PreventUserExistenceErrorTypes::Enabled)
     }
 
@@ -532,6 +534,7 @@ impl Service {
     pub async fn admin_get_user(&self, caller: &Caller, req: AdminGetUserRequest) -> Result<AdminGetUserResponse> {
         let pool = self.load_pool(caller, &req.user_pool_id).await?;
         let (_, u) = self.require_user(&pool, &req.username).await?;
+        let (mfa_options, preferred_mfa_setting, user_mfa_setting_list) = Self::user_mfa_fields(&u);
         Ok(AdminGetUserResponse {
             username: u.username.clone(),
             user_attributes: Some(u.attributes.clone()),
@@ -539,9 +542,9 @@ impl Service {
             user_last_modified_date: Some(u.modified),
             enabled: Some(u.enabled),
             user_status: Some(u.status),
-            mfa_options: None,
-            preferred_mfa_setting: None,
-            user_mfa_setting_list: None,
+            mfa_options,
+            preferred_mfa_setting,
+            user_mfa_setting_list,
         })
     }
 

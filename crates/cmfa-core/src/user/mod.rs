@@ -3,6 +3,7 @@
 pub mod attributes;
 pub mod codes;
 pub mod delivery;
+pub mod mfa;
 pub mod password;
 
 use crate::pool::UserPool;
@@ -32,6 +33,9 @@ pub struct User {
     /// Codes sent and not yet used (sign-up, password reset, attribute verification).
     #[serde(default)]
     pub codes: Vec<codes::PendingCode>,
+    /// MFA factors and the authenticator app.
+    #[serde(default)]
+    pub mfa: mfa::UserMfa,
     pub version: u64,
 }
 

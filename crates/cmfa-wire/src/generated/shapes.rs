@@ -868,6 +868,27 @@ pub struct AdminCreateUserResponse {
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdminDeleteSoftwareTokenRequest {
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "Username")]
+    pub username: String,
+}
+
+impl std::fmt::Debug for AdminDeleteSoftwareTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminDeleteSoftwareTokenRequest")
+            .field("user_pool_id", &self.user_pool_id)
+            .field("username", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdminDeleteSoftwareTokenResponse {
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminDeleteUserAttributesRequest {
     #[serde(rename = "UserPoolId")]
     pub user_pool_id: String,
