@@ -3,6 +3,7 @@
 //! it builds the store, the service and the server, then runs until SIGINT/SIGTERM.
 
 mod config;
+mod outbox_cmd;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Run the server. Settings: defaults < --config TOML file < COGNITO_MFA_* env < flags.
     Serve(ServeArgs),
+    /// Print the newest recorded messages (codes included) from a running server's outbox.
+    Outbox(outbox_cmd::OutboxArgs),
 }
 
 fn init_logging(cfg: &Config) -> anyhow::Result<()> {
@@ -182,5 +185,6 @@ fn main() -> anyhow::Result<()> {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(serve(cfg))
         }
+        Command::Outbox(args) => outbox_cmd::run(args),
     }
 }
