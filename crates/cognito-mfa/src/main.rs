@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server. Settings: defaults < --config TOML file < COGNITO_MFA_* env < flags.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the newest recorded messages (codes included) from a running server's outbox.
     Outbox(outbox_cmd::OutboxArgs),
 }
@@ -180,7 +180,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            let cfg = Config::resolve(args)?;
+            let cfg = Config::resolve(*args)?;
             init_logging(&cfg)?;
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(serve(cfg))
