@@ -34,10 +34,18 @@ pub enum Challenge {
     },
     /// An administrator-created user must choose a password.
     NewPasswordRequired,
-    /// An SMS code was sent; only its hash is kept.
-    SmsMfa { code_hash: String },
-    /// An email code was sent (MFA); only its hash is kept.
-    EmailOtp { code_hash: String },
+    /// An SMS code was sent to `destination`; only its hash is kept.
+    SmsMfa {
+        code_hash: String,
+        #[serde(default)]
+        destination: String,
+    },
+    /// An email code was sent (MFA) to `destination`; only its hash is kept.
+    EmailOtp {
+        code_hash: String,
+        #[serde(default)]
+        destination: String,
+    },
     /// A code from the user's authenticator app.
     SoftwareTokenMfa,
     /// The user picks one of these factors.

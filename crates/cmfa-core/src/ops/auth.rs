@@ -119,9 +119,30 @@ impl Service {
         pool: &UserPool,
         client: &AppClient,
         key: &str,
-        mut user: User,
+        user: User,
         session_id: Option<&str>,
     ) -> Result<AuthenticationResultType> {
+        self.issue_tokens_with(pool, client, key, user, session_id, |_| Ok(()))
+            .await
+    }
+
+    /// Issues tokens, first applying `prepare` to the user (a TOTP step used, an attribute
+    /// verified). The user is saved with a version check: if another request changed the user
+    /// meanwhile, the user is read again and `prepare` re-applied to the new state (so, say, a
+    /// TOTP step used by a racing sign-in is refused), instead of failing a correct answer.
+    pub(crate) async fn issue_tokens_with<F>(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        key: &str,
+        mut user: User,
+        session_id: Option<&str>,
+        prepare: F,
+    ) -> Result<AuthenticationResultType>
+    where
+        F: Fn(&mut User) -> Result<()>,
+    {
+        prepare(&mut user)?;
         let keys = self.pool_keys(&pool.id).await?;
         let life = client::lifetimes(&client.config);
         let now = self.clock.now() as i64;
@@ -149,15 +170,34 @@ impl Service {
             expires_at: now as f64 + life.refresh as f64,
             revoked: false,
         };
-        user.lockout.succeed();
-        user.fresh_from_sign_up = false;
-        user.version += 1;
-        match self.store.finish_sign_in(session_id, &user, key, Some(&record)).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) if session_id.is_some() => {
-                return Err(DomainError::NotAuthorized(USED_SESSION.into()));
+        let mut attempts = 0;
+        loop {
+            user.lockout.succeed();
+            user.fresh_from_sign_up = false;
+            user.version += 1;
+            match self.store.finish_sign_in(session_id, &user, key, Some(&record)).await {
+                Ok(()) => break,
+                Err(StoreError::Conflict) => {
+                    if let Some(sid) = session_id
+                        && matches!(self.store.get_session(sid).await?, Some((_, true)))
+                    {
+                        return Err(DomainError::NotAuthorized(USED_SESSION.into()));
+                    }
+                    attempts += 1;
+                    if attempts >= 5 {
+                        return Err(DomainError::ConcurrentModification(
+                            "Too many concurrent changes to the user; try again.".into(),
+                        ));
+                    }
+                    user = self
+                        .store
+                        .get_user(&pool.id, key)
+                        .await?
+                        .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))?;
+                    prepare(&mut user)?;
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         }
         Ok(AuthenticationResultType {
             access_token: Some(access),
@@ -275,7 +315,7 @@ impl Service {
         username: &str,
         password: &str,
     ) -> Result<(String, User)> {
-        let Some((key, mut user)) = self.find_user(pool, username).await? else {
+        let Some((key, user)) = self.find_user(pool, username).await? else {
             if hides_existence(client) {
                 // Spend what a real check spends, so timing does not tell the cases apart.
                 let decoy = PasswordRecord::new(&pool.id, username, "decoy", false, 0.0, self.settings.password_hash)?;
@@ -289,8 +329,7 @@ impl Service {
         }
         let ok = user.password.as_ref().is_some_and(|p| p.matches(password));
         if !ok {
-            user.lockout.fail(now);
-            let _ = self.save_user(pool, &key, user, None).await;
+            self.record_failure(pool, &key, user).await;
             return Err(DomainError::NotAuthorized(BAD_CREDENTIALS.into()));
         }
         Ok((key, user))
@@ -575,7 +614,7 @@ impl Service {
                 let signature = param(r, "PASSWORD_CLAIM_SIGNATURE")?;
                 let block = param(r, "PASSWORD_CLAIM_SECRET_BLOCK")?;
                 let timestamp = param(r, "TIMESTAMP")?;
-                let Some((key, mut user)) = found else {
+                let Some((key, user)) = found else {
                     return Err(DomainError::NotAuthorized(BAD_CREDENTIALS.into()));
                 };
                 let Some(record) = user.password.clone() else {
@@ -606,8 +645,7 @@ impl Service {
                         return Err(DomainError::NotAuthorized("Invalid timestamp.".into()));
                     }
                     Err(_) => {
-                        user.lockout.fail(now);
-                        let _ = self.save_user(pool, &key, user, None).await;
+                        self.record_failure(pool, &key, user).await;
                         return Err(DomainError::NotAuthorized(BAD_CREDENTIALS.into()));
                     }
                 }

@@ -120,9 +120,7 @@ impl Service {
             u.version += 1;
             match self.store.finish_sign_in(Some(prev), &u, key, None).await {
                 Ok(()) => {}
-                Err(crate::store::StoreError::Conflict) => {
-                    return Err(DomainError::NotAuthorized(crate::auth::session::USED_SESSION.into()));
-                }
+                Err(crate::store::StoreError::Conflict) => return Err(self.step_conflict(prev).await),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -200,10 +198,17 @@ impl Service {
                     purpose: if sms { "SMS_MFA" } else { "EMAIL_OTP" }.into(),
                 };
                 let hash = code_hash(&session, &code);
+                let to = message.destination.clone();
                 let c = if sms {
-                    Challenge::SmsMfa { code_hash: hash }
+                    Challenge::SmsMfa {
+                        code_hash: hash,
+                        destination: to,
+                    }
                 } else {
-                    Challenge::EmailOtp { code_hash: hash }
+                    Challenge::EmailOtp {
+                        code_hash: hash,
+                        destination: to,
+                    }
                 };
                 (c, Some(message))
             }
@@ -213,9 +218,7 @@ impl Service {
             u.version += 1;
             match self.store.finish_sign_in(Some(prev), &u, key, None).await {
                 Ok(()) => {}
-                Err(crate::store::StoreError::Conflict) => {
-                    return Err(DomainError::NotAuthorized(crate::auth::session::USED_SESSION.into()));
-                }
+                Err(crate::store::StoreError::Conflict) => return Err(self.step_conflict(prev).await),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -245,9 +248,17 @@ impl Service {
         })
     }
 
-    async fn mfa_failed(&self, pool: &UserPool, key: &str, mut user: User) -> DomainError {
-        user.lockout.fail(self.clock.now());
-        let _ = self.save_user(pool, key, user, None).await;
+    /// Why consuming a session failed: it was used already, or the user changed meanwhile.
+    async fn step_conflict(&self, session_id: &str) -> DomainError {
+        match self.store.get_session(session_id).await {
+            Ok(Some((_, true))) => DomainError::NotAuthorized(crate::auth::session::USED_SESSION.into()),
+            Ok(_) => DomainError::ConcurrentModification("The user changed during this step; try again.".into()),
+            Err(e) => e.into(),
+        }
+    }
+
+    async fn mfa_failed(&self, pool: &UserPool, key: &str, user: User) -> DomainError {
+        self.record_failure(pool, key, user).await;
         DomainError::CodeMismatch(CODE_MISMATCH.into())
     }
 
@@ -267,27 +278,44 @@ impl Service {
         if user.lockout.is_locked(now) {
             return Err(DomainError::NotAuthorized(LOCKED.into()));
         }
+        if !user.enabled {
+            return Err(DomainError::NotAuthorized("User is disabled.".into()));
+        }
         let need = |name: &str| {
             r.get(name)
                 .map(String::as_str)
                 .ok_or_else(|| DomainError::InvalidParameter(format!("Missing required parameter {name}")))
         };
         match challenge.clone() {
-            Challenge::SmsMfa { code_hash: want } | Challenge::EmailOtp { code_hash: want } => {
+            Challenge::SmsMfa {
+                code_hash: want,
+                destination,
+            }
+            | Challenge::EmailOtp {
+                code_hash: want,
+                destination,
+            } => {
                 let sms = matches!(challenge, Challenge::SmsMfa { .. });
-                let (field, verified) = if sms {
-                    ("SMS_MFA_CODE", "phone_number_verified")
+                let (field, attribute, verified) = if sms {
+                    ("SMS_MFA_CODE", "phone_number", "phone_number_verified")
                 } else {
-                    ("EMAIL_OTP_CODE", "email_verified")
+                    ("EMAIL_OTP_CODE", "email", "email_verified")
                 };
                 let code = need(field)?;
                 if !same_hash(&code_hash(session_id, code), &want) {
                     return Err(self.mfa_failed(pool, &key, user).await);
                 }
-                // A code that reached the attribute proves the attribute (reference §4.4).
-                user.set_attr(verified, Some("true".into()));
+                // A code that reached the attribute proves the attribute (reference §4.4), if the
+                // attribute still holds the address the code went to.
+                let prove = |u: &mut User| {
+                    if u.attr(attribute) == Some(destination.as_str()) {
+                        u.set_attr(verified, Some("true".into()));
+                    }
+                    Ok(())
+                };
                 Ok(Step::tokens(
-                    self.issue_tokens(pool, client, &key, user, Some(session_id)).await?,
+                    self.issue_tokens_with(pool, client, &key, user, Some(session_id), prove)
+                        .await?,
                 ))
             }
             Challenge::SoftwareTokenMfa => {
@@ -300,11 +328,18 @@ impl Service {
                 let secret = hex::decode(&device.secret_hex).unwrap_or_default();
                 match totp::check(&secret, code, now, device.last_step) {
                     Ok(step) => {
-                        if let Some(d) = user.mfa.totp.as_mut() {
-                            d.last_step = Some(step);
-                        }
+                        // Marks the step used; against a fresher user (after a racing write) it
+                        // refuses a step that a concurrent sign-in has used meanwhile.
+                        let use_step = |u: &mut User| match u.mfa.totp.as_mut() {
+                            Some(d) if d.last_step.is_none_or(|l| step > l) => {
+                                d.last_step = Some(step);
+                                Ok(())
+                            }
+                            _ => Err(DomainError::CodeMismatch(CODE_MISMATCH.into())),
+                        };
                         Ok(Step::tokens(
-                            self.issue_tokens(pool, client, &key, user, Some(session_id)).await?,
+                            self.issue_tokens_with(pool, client, &key, user, Some(session_id), use_step)
+                                .await?,
                         ))
                     }
                     Err(_) => Err(self.mfa_failed(pool, &key, user).await),
@@ -322,9 +357,13 @@ impl Service {
             }
             Challenge::MfaSetup { options, totp_verified } => {
                 if totp_verified {
-                    user.mfa.totp_enabled = true;
+                    let enable = |u: &mut User| {
+                        u.mfa.totp_enabled = true;
+                        Ok(())
+                    };
                     return Ok(Step::tokens(
-                        self.issue_tokens(pool, client, &key, user, Some(session_id)).await?,
+                        self.issue_tokens_with(pool, client, &key, user, Some(session_id), enable)
+                            .await?,
                     ));
                 }
                 let email = r.get("EMAIL").or_else(|| r.get("email"));

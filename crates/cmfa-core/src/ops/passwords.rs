@@ -109,8 +109,7 @@ impl Service {
                 ));
             };
             if !record.matches(previous) {
-                user.lockout.fail(now);
-                let _ = self.save_user(&pool, &key, user, None).await;
+                self.record_failure(&pool, &key, user).await;
                 return Err(DomainError::NotAuthorized(BAD_CREDENTIALS.into()));
             }
         }

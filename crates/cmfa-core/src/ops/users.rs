@@ -213,6 +213,25 @@ impl Service {
             .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))
     }
 
+    /// Counts a failed attempt toward the user's lockout. Concurrent failures all count: on a
+    /// version conflict the user is read again and the failure applied to the fresh copy.
+    pub(crate) async fn record_failure(&self, pool: &UserPool, key: &str, mut user: User) {
+        // Each conflict means another write landed; a burst of N failures needs up to N rounds.
+        for _ in 0..64 {
+            user.lockout.fail(self.clock.now());
+            let mut next = user.clone();
+            next.version += 1;
+            next.modified = self.clock.now_millis();
+            match self.store.update_user(&next, key, &alias_keys(pool, &next), None).await {
+                Err(StoreError::Conflict) => match self.store.get_user(&pool.id, key).await {
+                    Ok(Some(fresh)) => user = fresh,
+                    _ => return,
+                },
+                _ => return,
+            }
+        }
+    }
+
     /// Saves a changed user (version bumped here).
     pub(crate) async fn save_user(
         &self,
