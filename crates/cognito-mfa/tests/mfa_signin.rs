@@ -150,6 +150,16 @@ fn totp_at(secret: &str, t: u64) -> String {
         .generate(t)
 }
 
+/// A 6-digit code that no step of the ±1 window around `t` produces.
+fn wrong_totp(secret: &str, t: u64) -> String {
+    let window = [totp_at(secret, t - 30), totp_at(secret, t), totp_at(secret, t + 30)];
+    ["000000", "111111", "222222", "333333"]
+        .into_iter()
+        .find(|c| !window.iter().any(|w| w == c))
+        .expect("four codes cannot all be in a window of three")
+        .to_owned()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helpers: pools, users, flows
 // ---------------------------------------------------------------------------------------------
@@ -909,7 +919,6 @@ async fn on_pool_skips_the_recovery_channel_and_reports_no_method() {
         );
         check(&env.start(flow, "both").await, Exp::Sms, "both", &format!("{flow:?}"));
     }
-
 }
 
 #[tokio::test]
@@ -919,7 +928,12 @@ async fn on_pool_with_nothing_usable_reports_no_method() {
     env.user("nophone", &[]).await;
     env.user("phone", &[("phone_number", "+15555550102")]).await;
     for flow in FLOWS {
-        check(&env.start(flow, "nophone").await, Exp::NoMethod, "nophone", &format!("{flow:?}"));
+        check(
+            &env.start(flow, "nophone").await,
+            Exp::NoMethod,
+            "nophone",
+            &format!("{flow:?}"),
+        );
         check(&env.start(flow, "phone").await, Exp::Sms, "phone", &format!("{flow:?}"));
     }
 }
@@ -953,12 +967,16 @@ async fn sms_mfa_sign_in_with_the_outbox_code_verifies_the_phone() {
     let ch = env.start(Flow::Password, "sam").await;
     check(&ch, Exp::Sms, "sam", "SMS");
     let ch = ch.unwrap();
-    assert_eq!(ch.params["CODE_DELIVERY_DESTINATION"], "+********0123");
+    assert_eq!(ch.params["CODE_DELIVERY_DESTINATION"], "+*******0123");
     let messages = outbox(&env.server.url, &env.pool, "sam").await;
     assert_eq!(messages[0]["destination"], "+15555550123");
     let body = messages[0]["body"].as_str().expect("body");
     let code = code_in(body, 6);
     assert_eq!(body, format!("Your authentication code is {code}."));
+    assert!(
+        ch.params.values().all(|v| !v.contains(&code)) && !ch.session().contains(&code),
+        "the code never travels in the response"
+    );
     let done = env
         .respond(
             ChallengeNameType::SmsMfa,
@@ -1312,11 +1330,7 @@ async fn mfa_setup_session_steps_are_enforced() {
     let reused = err_of(env.c.associate_software_token().session(ch.session()).send().await);
     assert_fail(&reused, "NotAuthorizedException", Some(USED_SESSION));
     // A wrong code: EnableSoftwareTokenMFAException, and the same Session may try again.
-    let wrong = if totp_at(&secret, env.now()) == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let wrong = wrong_totp(&secret, env.now());
     let bad = err_of(env.c.verify_software_token().session(&s1).user_code(wrong).send().await);
     assert_fail(
         &bad,
@@ -1479,27 +1493,29 @@ async fn mfa_preference_and_settings_rules() {
         Some("User does not have delivery config set to turn on SOFTWARE_TOKEN_MFA"),
     );
     // Associated but not verified is not enough.
-    env.c
+    let pending = env
+        .c
         .associate_software_token()
         .access_token(&access)
         .send()
         .await
-        .expect("Associate");
+        .expect("Associate")
+        .secret_code
+        .expect("SecretCode");
     assert_fail(
         &err_of(set(None, totp.clone(), None).await),
         "InvalidParameterException",
         Some("User does not have delivery config set to turn on SOFTWARE_TOKEN_MFA"),
     );
-    // A wrong code at VerifySoftwareToken.
+    // A wrong code at VerifySoftwareToken (the right one of two steps ago is outside the window).
     let f = err_of(
         env.c
             .verify_software_token()
             .access_token(&access)
-            .user_code("000000")
+            .user_code(wrong_totp(&pending, env.now()))
             .send()
             .await,
     );
-    // (000000 could be right once in a million runs; then the error below would not come.)
     assert_fail(
         &f,
         "EnableSoftwareTokenMFAException",
@@ -1778,7 +1794,7 @@ async fn five_wrong_codes_start_the_lockout() {
     let ch = env.start(Flow::Password, "lock").await.unwrap();
     let code = env.code("lock", "SMS").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    for i in 0..5 {
+    for _ in 0..5 {
         let f = env
             .respond(
                 ChallengeNameType::SmsMfa,
@@ -1814,13 +1830,13 @@ async fn five_wrong_codes_start_the_lockout() {
     let secret = totp_user(&env, "locktotp").await;
     let ch = env.start(Flow::Password, "locktotp").await.unwrap();
     let right = totp_at(&secret, env.now());
-    let wrong = if right == "000000" { "111111" } else { "000000" };
+    let wrong = wrong_totp(&secret, env.now());
     for _ in 0..5 {
         let f = env
             .respond(
                 ChallengeNameType::SoftwareTokenMfa,
                 Some(ch.session()),
-                &[("USERNAME", "locktotp"), ("SOFTWARE_TOKEN_MFA_CODE", wrong)],
+                &[("USERNAME", "locktotp"), ("SOFTWARE_TOKEN_MFA_CODE", &wrong)],
             )
             .await;
         assert_fail(&f.unwrap_err(), "CodeMismatchException", Some(CODE_MISMATCH));
@@ -2316,4 +2332,394 @@ async fn challenges_answered_out_of_order_are_refused() {
         "order2",
         "the right challenge",
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3b. State changes between the challenge and the answer; concurrency
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_sms_code_verifies_only_the_number_it_was_sent_to() {
+    let env = Env::new(UserPoolMfaType::Optional).await;
+    env.user(
+        "mover",
+        &[("phone_number", "+15555550140"), ("phone_number_verified", "false")],
+    )
+    .await;
+    env.admin_prefs("mover", &["SMS_MFA"], None).await;
+    let ch = env.start(Flow::Password, "mover").await.unwrap();
+    let code = env.code("mover", "SMS").await;
+    // The number changes while the code is on its way to the old one.
+    env.c
+        .admin_update_user_attributes()
+        .user_pool_id(&env.pool)
+        .username("mover")
+        .user_attributes(attr("phone_number", "+15555550141"))
+        .send()
+        .await
+        .expect("AdminUpdateUserAttributes");
+    assert_ne!(
+        env.attribute("mover", "phone_number_verified").await.as_deref(),
+        Some("true")
+    );
+    let done = env
+        .respond(
+            ChallengeNameType::SmsMfa,
+            Some(ch.session()),
+            &[("USERNAME", "mover"), ("SMS_MFA_CODE", &code)],
+        )
+        .await;
+    // Whether the sign-in completes is not on record for AWS; the new number must not become
+    // verified by a code that went to the old one.
+    let _ = done;
+    assert_eq!(
+        env.attribute("mover", "phone_number").await.as_deref(),
+        Some("+15555550141")
+    );
+    assert_ne!(
+        env.attribute("mover", "phone_number_verified").await.as_deref(),
+        Some("true"),
+        "a code sent to +15555550140 proved nothing about +15555550141"
+    );
+}
+
+#[tokio::test]
+async fn a_user_disabled_during_the_challenge_gets_no_tokens() {
+    let env = Env::new(UserPoolMfaType::Optional).await;
+    env.user("gone", &[("phone_number", "+15555550142")]).await;
+    env.admin_prefs("gone", &["SMS_MFA"], None).await;
+    let ch = env.start(Flow::Password, "gone").await.unwrap();
+    let code = env.code("gone", "SMS").await;
+    env.c
+        .admin_disable_user()
+        .user_pool_id(&env.pool)
+        .username("gone")
+        .send()
+        .await
+        .expect("AdminDisableUser");
+    let f = env
+        .respond(
+            ChallengeNameType::SmsMfa,
+            Some(ch.session()),
+            &[("USERNAME", "gone"), ("SMS_MFA_CODE", &code)],
+        )
+        .await;
+    assert_fail(&f.unwrap_err(), "NotAuthorizedException", Some("User is disabled."));
+}
+
+#[tokio::test]
+async fn an_authenticator_removed_during_the_challenge_is_not_accepted() {
+    let env = Env::new(UserPoolMfaType::Optional).await;
+    let secret = totp_user(&env, "removed").await;
+    let ch = env.start(Flow::Password, "removed").await.unwrap();
+    env.c
+        .admin_delete_software_token()
+        .user_pool_id(&env.pool)
+        .username("removed")
+        .send()
+        .await
+        .expect("AdminDeleteSoftwareToken");
+    let f = env
+        .respond(
+            ChallengeNameType::SoftwareTokenMfa,
+            Some(ch.session()),
+            &[
+                ("USERNAME", "removed"),
+                ("SOFTWARE_TOKEN_MFA_CODE", &totp_at(&secret, env.now())),
+            ],
+        )
+        .await;
+    assert_fail(
+        &f.unwrap_err(),
+        "SoftwareTokenMFANotFoundException",
+        Some("Software Token MFA does not exist for the user."),
+    );
+}
+
+#[tokio::test]
+async fn first_factor_sessions_are_spent_by_the_mfa_challenge() {
+    let env = Env::new(UserPoolMfaType::On).await;
+    env.user("spent", &[("phone_number", "+15555550143")]).await;
+    // PASSWORD_VERIFIER: the same proof replayed after it produced the SMS challenge.
+    use aws_cognito_srp::{SrpClient, User};
+    let srp = SrpClient::<User>::new(User::new(&env.pool, "spent", PASSWORD), &env.client, None);
+    let first = env
+        .c
+        .initiate_auth()
+        .client_id(&env.client)
+        .auth_flow(AuthFlowType::UserSrpAuth)
+        .auth_parameters("USERNAME", "spent")
+        .auth_parameters("SRP_A", srp.get_auth_parameters().a)
+        .send()
+        .await
+        .expect("USER_SRP_AUTH");
+    let p = first.challenge_parameters().expect("parameters");
+    let proof = srp
+        .verify(&p["SECRET_BLOCK"], &p["USER_ID_FOR_SRP"], &p["SALT"], &p["SRP_B"])
+        .expect("proof");
+    let r = [
+        ("USERNAME", "spent"),
+        (
+            "PASSWORD_CLAIM_SECRET_BLOCK",
+            proof.password_claim_secret_block.as_str(),
+        ),
+        ("PASSWORD_CLAIM_SIGNATURE", proof.password_claim_signature.as_str()),
+        ("TIMESTAMP", proof.timestamp.as_str()),
+    ];
+    let session = first.session().expect("Session");
+    check(
+        &env.respond(ChallengeNameType::PasswordVerifier, Some(session), &r)
+            .await,
+        Exp::Sms,
+        "spent",
+        "SRP then SMS",
+    );
+    let sent = outbox(&env.server.url, &env.pool, "spent").await.len();
+    let again = env
+        .respond(ChallengeNameType::PasswordVerifier, Some(session), &r)
+        .await;
+    assert_fail(&again.unwrap_err(), "NotAuthorizedException", Some(USED_SESSION));
+    assert_eq!(
+        outbox(&env.server.url, &env.pool, "spent").await.len(),
+        sent,
+        "no second SMS"
+    );
+
+    // NEW_PASSWORD_REQUIRED: the session is spent once the MFA challenge is issued.
+    env.c
+        .admin_create_user()
+        .user_pool_id(&env.pool)
+        .username("fresh")
+        .temporary_password("Temp-Passw0rd!")
+        .user_attributes(attr("phone_number", "+15555550144"))
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .expect("AdminCreateUser");
+    let ch = start(&env, &env.client, Flow::Password, "fresh", "Temp-Passw0rd!")
+        .await
+        .unwrap();
+    let r = [("USERNAME", "fresh"), ("NEW_PASSWORD", PASSWORD)];
+    check(
+        &env.respond(ChallengeNameType::NewPasswordRequired, Some(ch.session()), &r)
+            .await,
+        Exp::Sms,
+        "fresh",
+        "new password then SMS",
+    );
+    let again = env
+        .respond(ChallengeNameType::NewPasswordRequired, Some(ch.session()), &r)
+        .await;
+    assert_fail(&again.unwrap_err(), "NotAuthorizedException", Some(USED_SESSION));
+}
+
+#[tokio::test]
+async fn mfa_setup_refuses_a_bad_email_address() {
+    let env = Env::new(UserPoolMfaType::On).await;
+    env.user("badmail", &[]).await;
+    let ch = env.start(Flow::Password, "badmail").await.unwrap();
+    for bad in ["not-an-email", ""] {
+        let f = env
+            .respond(
+                ChallengeNameType::MfaSetup,
+                Some(ch.session()),
+                &[("USERNAME", "badmail"), ("EMAIL", bad)],
+            )
+            .await;
+        assert_fail(&f.unwrap_err(), "InvalidParameterException", None);
+    }
+    assert_eq!(env.attribute("badmail", "email").await, None);
+    // The session is still good for a proper address.
+    check(
+        &env.respond(
+            ChallengeNameType::MfaSetup,
+            Some(ch.session()),
+            &[("USERNAME", "badmail"), ("EMAIL", "ok@example.com")],
+        )
+        .await,
+        Exp::Email,
+        "badmail",
+        "a proper address",
+    );
+}
+
+#[tokio::test]
+async fn wrong_codes_on_several_sessions_add_up_to_the_lockout() {
+    let env = Env::new(UserPoolMfaType::Optional).await;
+    env.user("spread", &[("phone_number", "+15555550145")]).await;
+    env.admin_prefs("spread", &["SMS_MFA"], None).await;
+    let mut last = None;
+    for wrong_count in [3, 2] {
+        let ch = env.start(Flow::Password, "spread").await.unwrap();
+        let code = env.code("spread", "SMS").await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        for _ in 0..wrong_count {
+            let f = env
+                .respond(
+                    ChallengeNameType::SmsMfa,
+                    Some(ch.session()),
+                    &[("USERNAME", "spread"), ("SMS_MFA_CODE", wrong)],
+                )
+                .await;
+            assert_fail(&f.unwrap_err(), "CodeMismatchException", Some(CODE_MISMATCH));
+        }
+        last = Some((ch, code));
+    }
+    let (ch, code) = last.unwrap();
+    let f = env
+        .respond(
+            ChallengeNameType::SmsMfa,
+            Some(ch.session()),
+            &[("USERNAME", "spread"), ("SMS_MFA_CODE", &code)],
+        )
+        .await;
+    assert_fail(&f.unwrap_err(), "NotAuthorizedException", Some(LOCKED));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_right_answers_on_one_session_sign_in_once() {
+    let env = Env::new(UserPoolMfaType::Optional).await;
+    env.user("race", &[("phone_number", "+15555550146")]).await;
+    env.admin_prefs("race", &["SMS_MFA"], None).await;
+    let ch = env.start(Flow::Password, "race").await.unwrap();
+    let code = env.code("race", "SMS").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (c, client, session, code) = (env.c.clone(), env.client.clone(), ch.session().to_owned(), code.clone());
+        tasks.spawn(async move {
+            c.respond_to_auth_challenge()
+                .client_id(client)
+                .challenge_name(ChallengeNameType::SmsMfa)
+                .session(session)
+                .challenge_responses("USERNAME", "race")
+                .challenge_responses("SMS_MFA_CODE", code)
+                .send()
+                .await
+                .map(|o| o.authentication_result.is_some())
+                .map_err(fail)
+        });
+    }
+    let mut signed_in = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r.expect("task") {
+            Ok(tokens) => {
+                assert!(tokens);
+                signed_in += 1;
+            }
+            Err(f) => assert_fail(&f, "NotAuthorizedException", None),
+        }
+    }
+    assert_eq!(signed_in, 1, "one session, one sign-in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_totp_code_on_two_sessions_at_once_signs_in_once() {
+    let env = Env::new(UserPoolMfaType::Optional).await;
+    let secret = totp_user(&env, "twin").await;
+    let mut sessions = Vec::new();
+    for _ in 0..4 {
+        sessions.push(env.start(Flow::Password, "twin").await.unwrap().session().to_owned());
+    }
+    let code = totp_at(&secret, env.now());
+    let mut tasks = tokio::task::JoinSet::new();
+    for session in sessions {
+        let (c, client, code) = (env.c.clone(), env.client.clone(), code.clone());
+        tasks.spawn(async move {
+            c.respond_to_auth_challenge()
+                .client_id(client)
+                .challenge_name(ChallengeNameType::SoftwareTokenMfa)
+                .session(session)
+                .challenge_responses("USERNAME", "twin")
+                .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code)
+                .send()
+                .await
+                .map(|o| o.authentication_result.is_some())
+                .map_err(fail)
+        });
+    }
+    let mut signed_in = 0;
+    let mut refused = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        match r.expect("task") {
+            Ok(tokens) => {
+                assert!(tokens);
+                signed_in += 1;
+            }
+            Err(f) => refused.push(f),
+        }
+    }
+    assert_eq!(
+        signed_in, 1,
+        "a TOTP code signs in once, however fast it is replayed: {refused:?}"
+    );
+    for f in &refused {
+        assert_eq!(f.0, 400, "{f:?}");
+        assert!(
+            matches!(f.1.as_str(), "CodeMismatchException" | "NotAuthorizedException"),
+            "{f:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_wrong_codes_all_count_toward_the_lockout() {
+    let env = Env::new(UserPoolMfaType::Optional).await;
+    env.user("burst", &[("phone_number", "+15555550147")]).await;
+    env.admin_prefs("burst", &["SMS_MFA"], None).await;
+    let ch = env.start(Flow::Password, "burst").await.unwrap();
+    let code = env.code("burst", "SMS").await;
+    // A burst of wrong guesses at once, as a brute-force script would send them.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..12u32 {
+        let guess = format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
+        let (c, client, session) = (env.c.clone(), env.client.clone(), ch.session().to_owned());
+        tasks.spawn(async move {
+            c.respond_to_auth_challenge()
+                .client_id(client)
+                .challenge_name(ChallengeNameType::SmsMfa)
+                .session(session)
+                .challenge_responses("USERNAME", "burst")
+                .challenge_responses("SMS_MFA_CODE", guess)
+                .send()
+                .await
+                .map_err(fail)
+        });
+    }
+    let mut checked = 0u32;
+    while let Some(r) = tasks.join_next().await {
+        let f = r.expect("task").expect_err("a wrong code");
+        assert_eq!(f.0, 400, "{f:?}");
+        if f.1 == "CodeMismatchException" {
+            checked += 1;
+        } else {
+            assert!(f.1 == "NotAuthorizedException" && f.2 == LOCKED, "{f:?}");
+        }
+    }
+    assert!(checked >= 5, "{checked} codes checked");
+    // Every code that was checked counts: n failures lock for 2^(n-5) s, so just before that
+    // ends the right code is still refused.
+    let lock = 2u64.pow(checked - 5).min(900);
+    let f = env
+        .respond(
+            ChallengeNameType::SmsMfa,
+            Some(ch.session()),
+            &[("USERNAME", "burst"), ("SMS_MFA_CODE", &code)],
+        )
+        .await;
+    assert_fail(&f.unwrap_err(), "NotAuthorizedException", Some(LOCKED));
+    env.advance((lock - 1).min(170));
+    let f = env
+        .respond(
+            ChallengeNameType::SmsMfa,
+            Some(ch.session()),
+            &[("USERNAME", "burst"), ("SMS_MFA_CODE", &code)],
+        )
+        .await;
+    let f = f.err().unwrap_or_else(|| {
+        panic!(
+            "{checked} wrong codes were checked (a {lock} s lockout), yet the right code signed in {} s later",
+            (lock - 1).min(170)
+        )
+    });
+    assert_fail(&f, "NotAuthorizedException", Some(LOCKED));
 }
