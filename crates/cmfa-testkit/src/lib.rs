@@ -4,6 +4,14 @@
 //! [`TestServer::start`] builds the same state the binary builds (SQLite in a temp dir, or in
 //! memory) and serves it on `127.0.0.1:0` until dropped. [`sdk_client`] returns the official
 //! `aws-sdk-cognitoidentityprovider` client pointed at it over plain HTTP.
+//!
+//! Also: [`http`], a raw HTTP/1.1 client; [`outbox`], the recorded messages and their codes;
+//! [`binary`], the real binary as a child process; [`cognito`], SDK building blocks.
+
+pub mod binary;
+pub mod cognito;
+pub mod http;
+pub mod outbox;
 
 use aws_sdk_cognitoidentityprovider as cip;
 use cmfa_core::user::password::HashCost;

@@ -6,56 +6,13 @@
 use aws_sdk_cognitoidentityprovider as cip;
 use cip::Client;
 use cip::types::{ExplicitAuthFlowsType, MessageActionType};
+use cmfa_testkit::http::post_raw;
 use cmfa_testkit::{TestServer, sdk_client};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 // ---------------------------------------------------------------------------------------------
-// A tiny HTTP/1.1 client
+// Raw calls (over `cmfa_testkit::http`)
 // ---------------------------------------------------------------------------------------------
-
-/// POSTs `body` to `/` as the operation `op`: (status, headers in lower case, body).
-async fn post_raw(url: &str, op: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
-    let addr = url.strip_prefix("http://").expect("http url");
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let head = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: AWSCognitoIdentityProviderService.{op}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await.expect("write");
-    s.write_all(body).await.expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.expect("read");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
-    let headers = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-    let mut body = raw[split + 4..].to_vec();
-    let status: u16 = headers
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    if headers.contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    (status, headers, body)
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
-}
 
 /// POSTs JSON; returns (status, body as JSON).
 async fn call(url: &str, op: &str, body: &Value) -> (u16, Value) {

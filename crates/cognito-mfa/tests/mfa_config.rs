@@ -4,16 +4,16 @@
 
 use aws_sdk_cognitoidentityprovider as cip;
 use cip::Client;
-use cip::operation::create_user_pool::builders::CreateUserPoolFluentBuilder;
 use cip::operation::get_user_pool_mfa_config::{GetUserPoolMfaConfigError, GetUserPoolMfaConfigOutput};
 use cip::operation::set_user_pool_mfa_config::builders::SetUserPoolMfaConfigFluentBuilder;
 use cip::operation::set_user_pool_mfa_config::{SetUserPoolMfaConfigError, SetUserPoolMfaConfigOutput};
 use cip::types::{
-    AccountRecoverySettingType, AuthFactorType, EmailConfigurationType, EmailMfaConfigType, EmailSendingAccountType,
-    EumsSmsConfigurationType, RecoveryOptionNameType, RecoveryOptionType, SignInPolicyType, SmsConfigurationType,
-    SmsMfaConfigType, SoftwareTokenMfaConfigType, UserPoolMfaType, UserPoolPolicyType, UserPoolTierType, UserPoolType,
-    UserVerificationType, WebAuthnConfigurationType, WebAuthnFactorConfigurationType,
+    AuthFactorType, EmailConfigurationType, EmailMfaConfigType, EmailSendingAccountType, EumsSmsConfigurationType,
+    RecoveryOptionNameType, SignInPolicyType, SmsConfigurationType, SmsMfaConfigType, SoftwareTokenMfaConfigType,
+    UserPoolMfaType, UserPoolPolicyType, UserPoolTierType, UserVerificationType, WebAuthnConfigurationType,
+    WebAuthnFactorConfigurationType,
 };
+use cmfa_testkit::cognito::{create_pool_id, describe_pool, developer_email, recovery, sns_config, totp};
 use cmfa_testkit::{TestServer, sdk_client};
 
 // The contract: AWS's measured texts, and ours where AWS's are not on record.
@@ -36,7 +36,6 @@ const CONCURRENT: &str = "Only one request to update this UserPool can be proces
 
 const SNS_ROLE: &str = "arn:aws:iam::123456789012:role/service-role/cognito-sms";
 const EUMS_ROLE: &str = "arn:aws:iam::123456789012:role/cognito-eums";
-const SES_ARN: &str = "arn:aws:ses:us-east-1:123456789012:identity/a@example.com";
 const SMS_MESSAGE: &str = "Your sign-in code is {####}.";
 const EMAIL_MESSAGE: &str = "Your email sign-in code is {####}";
 
@@ -90,41 +89,12 @@ impl From<GetUserPoolMfaConfigOutput> for MfaView {
 // Building blocks
 // ---------------------------------------------------------------------------------------------
 
-fn sns_config() -> SmsConfigurationType {
-    SmsConfigurationType::builder()
-        .sns_caller_arn(SNS_ROLE)
-        .external_id("external-1")
-        .sns_region("us-east-1")
-        .build()
-}
-
 fn eums(region: &str) -> EumsSmsConfigurationType {
     EumsSmsConfigurationType::builder()
         .caller_arn(EUMS_ROLE)
         .region(region)
         .build()
         .expect("caller_arn is set")
-}
-
-fn developer_email() -> EmailConfigurationType {
-    EmailConfigurationType::builder()
-        .email_sending_account(EmailSendingAccountType::Developer)
-        .source_arn(SES_ARN)
-        .build()
-}
-
-fn recovery(names: &[RecoveryOptionNameType]) -> AccountRecoverySettingType {
-    let mut b = AccountRecoverySettingType::builder();
-    for (i, n) in names.iter().enumerate() {
-        b = b.recovery_mechanisms(
-            RecoveryOptionType::builder()
-                .name(n.clone())
-                .priority(i as i32 + 1)
-                .build()
-                .expect("name and priority are set"),
-        );
-    }
-    b.build()
 }
 
 fn first_factors(factors: &[AuthFactorType]) -> UserPoolPolicyType {
@@ -135,10 +105,6 @@ fn first_factors(factors: &[AuthFactorType]) -> UserPoolPolicyType {
                 .build(),
         )
         .build()
-}
-
-fn totp(enabled: bool) -> SoftwareTokenMfaConfigType {
-    SoftwareTokenMfaConfigType::builder().enabled(enabled).build()
 }
 
 fn sms_block(message: Option<&str>, config: Option<SmsConfigurationType>) -> SmsMfaConfigType {
@@ -176,22 +142,13 @@ fn default_web_authn() -> Option<WebAuthnConfigurationType> {
     ))
 }
 
-async fn create(b: CreateUserPoolFluentBuilder) -> String {
-    b.send()
-        .await
-        .expect("CreateUserPool")
-        .user_pool
-        .and_then(|p| p.id)
-        .expect("pool id")
-}
-
 async fn plain_pool(c: &Client) -> String {
-    create(c.create_user_pool().pool_name("plain")).await
+    create_pool_id(c.create_user_pool().pool_name("plain")).await
 }
 
 /// A pool that meets every email-MFA precondition (DEVELOPER sending, recovery not email-only).
 async fn email_pool(c: &Client, recovery_names: &[RecoveryOptionNameType]) -> String {
-    create(
+    create_pool_id(
         c.create_user_pool()
             .pool_name("email")
             .email_configuration(developer_email())
@@ -209,16 +166,6 @@ async fn get(c: &Client, id: &str) -> MfaView {
         .into()
 }
 
-async fn describe(c: &Client, id: &str) -> UserPoolType {
-    c.describe_user_pool()
-        .user_pool_id(id)
-        .send()
-        .await
-        .expect("DescribeUserPool")
-        .user_pool
-        .expect("UserPool")
-}
-
 /// Sends a Set that must succeed and checks that Set's response, Get and DescribeUserPool agree.
 async fn set_ok(c: &Client, id: &str, req: SetUserPoolMfaConfigFluentBuilder) -> MfaView {
     let set: MfaView = req.send().await.expect("SetUserPoolMfaConfig").into();
@@ -227,7 +174,7 @@ async fn set_ok(c: &Client, id: &str, req: SetUserPoolMfaConfigFluentBuilder) ->
         set,
         "GetUserPoolMfaConfig differs from the Set response"
     );
-    let pool = describe(c, id).await;
+    let pool = describe_pool(c, id).await;
     assert_eq!(pool.mfa_configuration, set.mfa, "DescribeUserPool MfaConfiguration");
     if let Some(sms) = &set.sms {
         assert_eq!(
@@ -277,7 +224,10 @@ async fn fresh_pool_is_off_and_nothing_else() {
     let c = sdk_client(&server.url);
     let id = plain_pool(&c).await;
     assert_eq!(get(&c, &id).await, MfaView::off());
-    assert_eq!(describe(&c, &id).await.mfa_configuration, Some(UserPoolMfaType::Off));
+    assert_eq!(
+        describe_pool(&c, &id).await.mfa_configuration,
+        Some(UserPoolMfaType::Off)
+    );
 }
 
 #[tokio::test]
@@ -351,7 +301,7 @@ async fn sms_only_with_configuration_in_the_block_round_trips() {
         }
     );
     // The block's SmsConfiguration is the pool-level one (one store behind both, §2.5).
-    let pool = describe(&c, &id).await;
+    let pool = describe_pool(&c, &id).await;
     assert_eq!(pool.sms_configuration, Some(sns_config()));
     assert_eq!(pool.sms_authentication_message.as_deref(), Some(SMS_MESSAGE));
 }
@@ -360,7 +310,7 @@ async fn sms_only_with_configuration_in_the_block_round_trips() {
 async fn sms_using_the_pool_level_configuration_round_trips() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
-    let id = create(c.create_user_pool().pool_name("sms").sms_configuration(sns_config())).await;
+    let id = create_pool_id(c.create_user_pool().pool_name("sms").sms_configuration(sns_config())).await;
     let v = set_ok(
         &c,
         &id,
@@ -434,7 +384,7 @@ async fn email_with_developer_sending_round_trips_for_each_accepted_recovery() {
 async fn all_factors_with_full_web_authn_round_trip() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
-    let id = create(
+    let id = create_pool_id(
         c.create_user_pool()
             .pool_name("all")
             .sms_configuration(sns_config())
@@ -538,7 +488,7 @@ async fn web_authn_members_round_trip_with_mfa_on() {
 async fn optional_is_accepted_with_passwordless_first_factors() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
-    let email_otp = create(
+    let email_otp = create_pool_id(
         c.create_user_pool()
             .pool_name("email-otp")
             .email_configuration(developer_email())
@@ -556,7 +506,7 @@ async fn optional_is_accepted_with_passwordless_first_factors() {
     .await;
     assert_eq!(v.mfa, Some(UserPoolMfaType::Optional));
 
-    let sms_otp = create(
+    let sms_otp = create_pool_id(
         c.create_user_pool()
             .pool_name("sms-otp")
             .sms_configuration(sns_config())
@@ -580,7 +530,7 @@ async fn optional_is_accepted_with_passwordless_first_factors() {
 async fn web_authn_first_factor_with_mfa_on_needs_multi_factor_with_uv() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
-    let id = create(
+    let id = create_pool_id(
         c.create_user_pool()
             .pool_name("passkeys")
             .policies(first_factors(&[AuthFactorType::Password, AuthFactorType::WebAuthn])),
@@ -700,7 +650,7 @@ async fn a_later_set_without_a_block_turns_that_factor_off() {
 async fn a_set_with_nothing_resets_to_off() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
-    let id = create(c.create_user_pool().pool_name("reset").sms_configuration(sns_config())).await;
+    let id = create_pool_id(c.create_user_pool().pool_name("reset").sms_configuration(sns_config())).await;
     set_ok(
         &c,
         &id,
@@ -721,7 +671,7 @@ async fn a_set_with_nothing_resets_to_off() {
             ..MfaView::off()
         }
     );
-    let pool = describe(&c, &id).await;
+    let pool = describe_pool(&c, &id).await;
     assert_eq!(pool.mfa_configuration, Some(UserPoolMfaType::Off));
     // The pool-level SMS settings are pool settings, not MFA factors: they stay.
     assert_eq!(pool.sms_configuration, Some(sns_config()));
@@ -788,13 +738,13 @@ async fn email_with_cognito_default_sending_is_refused() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
     // Recovery is fine, so only the sending account is wrong.
-    let id = create(
+    let id = create_pool_id(
         c.create_user_pool()
             .pool_name("cognito-default")
             .account_recovery_setting(recovery(&[RecoveryOptionNameType::AdminOnly])),
     )
     .await;
-    let pool = describe(&c, &id).await;
+    let pool = describe_pool(&c, &id).await;
     assert_eq!(
         pool.email_configuration.and_then(|e| e.email_sending_account),
         Some(EmailSendingAccountType::CognitoDefault)
@@ -812,7 +762,7 @@ async fn email_with_cognito_default_sending_is_refused() {
         .await;
     }
     // An explicit COGNITO_DEFAULT is refused the same way.
-    let explicit = create(
+    let explicit = create_pool_id(
         c.create_user_pool()
             .pool_name("cognito-default-explicit")
             .email_configuration(
@@ -841,7 +791,7 @@ async fn email_with_email_only_or_unset_recovery_is_refused() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
     let email_only = email_pool(&c, &[RecoveryOptionNameType::VerifiedEmail]).await;
-    let unset = create(
+    let unset = create_pool_id(
         c.create_user_pool()
             .pool_name("no-recovery")
             .email_configuration(developer_email()),
@@ -865,7 +815,7 @@ async fn email_with_email_only_or_unset_recovery_is_refused() {
 async fn email_and_uv_passkey_mfa_on_a_lite_pool_are_unavailable_in_tier() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
-    let id = create(
+    let id = create_pool_id(
         c.create_user_pool()
             .pool_name("lite")
             .user_pool_tier(UserPoolTierType::Lite)
@@ -920,7 +870,7 @@ async fn email_and_uv_passkey_mfa_on_a_lite_pool_are_unavailable_in_tier() {
 async fn on_with_passwordless_first_factors_is_refused() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
-    let email_otp = create(
+    let email_otp = create_pool_id(
         c.create_user_pool()
             .pool_name("email-otp")
             .email_configuration(developer_email())
@@ -941,7 +891,7 @@ async fn on_with_passwordless_first_factors_is_refused() {
         set_invalid(&c, &email_otp, req, PASSWORDLESS_WITH_MFA_ON).await;
     }
 
-    let sms_otp = create(
+    let sms_otp = create_pool_id(
         c.create_user_pool()
             .pool_name("sms-otp")
             .sms_configuration(sns_config())
@@ -964,7 +914,7 @@ async fn on_with_passwordless_first_factors_is_refused() {
 async fn pool_sms_configuration_cannot_be_dropped_while_mfa_is_on() {
     let server = TestServer::start().await;
     let c = sdk_client(&server.url);
-    let id = create(
+    let id = create_pool_id(
         c.create_user_pool()
             .pool_name("sms-pool")
             .sms_configuration(sns_config()),
@@ -1249,5 +1199,5 @@ async fn concurrent_sets_either_win_whole_or_are_refused() {
         won.contains(&last),
         "final configuration {last:?} is not what any successful call stored"
     );
-    assert_eq!(describe(&c, &id).await.mfa_configuration, last.mfa);
+    assert_eq!(describe_pool(&c, &id).await.mfa_configuration, last.mfa);
 }

@@ -15,23 +15,20 @@
 
 use aws_sdk_cognitoidentityprovider as cip;
 use cip::Client;
-use cip::error::{ProvideErrorMetadata, SdkError};
 use cip::types::{
-    AccountRecoverySettingType, AttributeType, AuthFactorType, AuthFlowType, AuthenticationResultType,
-    ChallengeNameType, DeliveryMediumType, EmailConfigurationType, EmailMfaConfigType, EmailMfaSettingsType,
-    EmailSendingAccountType, ExplicitAuthFlowsType, MessageActionType, MfaOptionType, RecoveryOptionNameType,
-    RecoveryOptionType, SmsConfigurationType, SmsMfaConfigType, SmsMfaSettingsType, SoftwareTokenMfaConfigType,
-    SoftwareTokenMfaSettingsType, UserPoolMfaType, VerifySoftwareTokenResponseType,
+    AuthFactorType, AuthFlowType, AuthenticationResultType, ChallengeNameType, DeliveryMediumType, EmailMfaConfigType,
+    EmailMfaSettingsType, MessageActionType, MfaOptionType, RecoveryOptionNameType, SmsConfigurationType,
+    SmsMfaConfigType, SmsMfaSettingsType, SoftwareTokenMfaConfigType, SoftwareTokenMfaSettingsType, UserPoolMfaType,
+    VerifySoftwareTokenResponseType,
 };
 use cmfa_core::Clock;
 use cmfa_core::clock::FixedClock;
-use cmfa_testkit::{Options, TestServer, sdk_client};
-use serde_json::Value;
+use cmfa_testkit::cognito::{ALL_FLOWS, attr, developer_email, recovery, service_err, service_fail};
+use cmfa_testkit::{Options, TestServer, outbox, sdk_client};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PASSWORD: &str = "Mfa-Passw0rd!";
 const CODE_MISMATCH: &str = "Invalid code or auth state for the user.";
@@ -40,57 +37,10 @@ const EXPIRED_SESSION: &str = "Invalid session for the user, session is expired.
 const USED_SESSION: &str = "Invalid session for the user, session can only be used once.";
 const LOCKED: &str = "Password attempts exceeded";
 const SNS_ROLE: &str = "arn:aws:iam::123456789012:role/sms";
-const SES_ARN: &str = "arn:aws:ses:us-east-1:123456789012:identity/a@example.com";
 
 // ---------------------------------------------------------------------------------------------
-// Helpers: HTTP, outbox, errors
+// Helpers: codes, errors
 // ---------------------------------------------------------------------------------------------
-
-/// A GET over a fresh HTTP/1.1 connection: (status, body).
-async fn http_get(url: &str, path: &str) -> (u16, Vec<u8>) {
-    let addr = url.strip_prefix("http://").expect("http url");
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.expect("read");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut body = raw[split + 4..].to_vec();
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    (status, body)
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
-}
-
-/// The outbox messages for a user, newest first.
-async fn outbox(url: &str, pool: &str, username: &str) -> Vec<Value> {
-    let (status, body) = http_get(url, &format!("/_cognito-mfa/outbox?pool_id={pool}&username={username}")).await;
-    assert_eq!(status, 200, "outbox: {}", String::from_utf8_lossy(&body));
-    let v: Value = serde_json::from_slice(&body).expect("outbox JSON");
-    v["messages"].as_array().cloned().unwrap_or_default()
-}
 
 /// The one run of exactly `digits` digits in `text`.
 fn code_in(text: &str, digits: usize) -> String {
@@ -106,19 +56,6 @@ fn code_in(text: &str, digits: usize) -> String {
 /// A failed call: (HTTP status, `__type`, message). Never a dispatch failure.
 type Fail = (u16, String, String);
 
-fn fail<E: ProvideErrorMetadata + Debug>(e: SdkError<E>) -> Fail {
-    let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
-    let code = e
-        .code()
-        .unwrap_or_else(|| panic!("not a service error: {e:?}"))
-        .to_owned();
-    (status, code, e.message().unwrap_or("").to_owned())
-}
-
-fn err_of<O: Debug, E: ProvideErrorMetadata + Debug>(r: Result<O, SdkError<E>>) -> Fail {
-    fail(r.expect_err("the call should fail"))
-}
-
 /// Asserts a 400 with this `__type` (and this message, when given).
 #[track_caller]
 fn assert_fail(f: &Fail, code: &str, message: Option<&str>) {
@@ -126,14 +63,6 @@ fn assert_fail(f: &Fail, code: &str, message: Option<&str>) {
     if let Some(m) = message {
         assert_eq!(f.2, m, "{f:?}");
     }
-}
-
-fn attr(name: &str, value: &str) -> AttributeType {
-    AttributeType::builder()
-        .name(name)
-        .value(value)
-        .build()
-        .expect("attribute")
 }
 
 fn real_now() -> u64 {
@@ -164,36 +93,8 @@ fn wrong_totp(secret: &str, t: u64) -> String {
 // Helpers: pools, users, flows
 // ---------------------------------------------------------------------------------------------
 
-const ALL_FLOWS: [ExplicitAuthFlowsType; 4] = [
-    ExplicitAuthFlowsType::AllowUserPasswordAuth,
-    ExplicitAuthFlowsType::AllowAdminUserPasswordAuth,
-    ExplicitAuthFlowsType::AllowUserSrpAuth,
-    ExplicitAuthFlowsType::AllowRefreshTokenAuth,
-];
-
 fn sns() -> SmsConfigurationType {
     SmsConfigurationType::builder().sns_caller_arn(SNS_ROLE).build()
-}
-
-fn developer_email() -> EmailConfigurationType {
-    EmailConfigurationType::builder()
-        .email_sending_account(EmailSendingAccountType::Developer)
-        .source_arn(SES_ARN)
-        .build()
-}
-
-fn recovery(names: &[RecoveryOptionNameType]) -> AccountRecoverySettingType {
-    let mut b = AccountRecoverySettingType::builder();
-    for (i, n) in names.iter().enumerate() {
-        b = b.recovery_mechanisms(
-            RecoveryOptionType::builder()
-                .name(n.clone())
-                .priority(i as i32 + 1)
-                .build()
-                .expect("recovery option"),
-        );
-    }
-    b.build()
 }
 
 /// A server on a stopped clock, a pool with SMS, email and TOTP MFA available, and a client.
@@ -312,7 +213,7 @@ impl Env {
 
     /// The newest code sent to `username`, checking its channel and length.
     async fn code(&self, username: &str, channel: &str) -> String {
-        let messages = outbox(&self.server.url, &self.pool, username).await;
+        let messages = outbox::messages(&self.server.url, &self.pool, username).await;
         let m = messages.first().expect("a message in the outbox");
         assert_eq!(m["channel"], channel, "{m}");
         code_in(m["body"].as_str().expect("body"), if channel == "SMS" { 6 } else { 8 })
@@ -521,7 +422,7 @@ async fn start(env: &Env, client: &str, flow: Flow, username: &str, password: &s
             .send()
             .await
             .map(|o| out!(o))
-            .map_err(fail),
+            .map_err(service_fail),
         Flow::Admin => c
             .admin_initiate_auth()
             .user_pool_id(&env.pool)
@@ -532,7 +433,7 @@ async fn start(env: &Env, client: &str, flow: Flow, username: &str, password: &s
             .send()
             .await
             .map(|o| out!(o))
-            .map_err(fail),
+            .map_err(service_fail),
         Flow::Srp => {
             use aws_cognito_srp::{SrpClient, User};
             let srp = SrpClient::<User>::new(User::new(&env.pool, username, password), client, None);
@@ -545,7 +446,7 @@ async fn start(env: &Env, client: &str, flow: Flow, username: &str, password: &s
                 .auth_parameters("SRP_A", a)
                 .send()
                 .await
-                .map_err(fail)?;
+                .map_err(service_fail)?;
             assert_eq!(first.challenge_name(), Some(&ChallengeNameType::PasswordVerifier));
             let p = first.challenge_parameters().expect("ChallengeParameters");
             let user_id = p["USER_ID_FOR_SRP"].clone();
@@ -563,7 +464,7 @@ async fn start(env: &Env, client: &str, flow: Flow, username: &str, password: &s
                 .send()
                 .await
                 .map(|o| out!(o))
-                .map_err(fail)
+                .map_err(service_fail)
         }
     }
 }
@@ -586,7 +487,7 @@ async fn respond(
         .send()
         .await
         .map(|o| out!(o))
-        .map_err(fail)
+        .map_err(service_fail)
 }
 
 /// AdminRespondToAuthChallenge.
@@ -607,7 +508,7 @@ async fn admin_respond(
         .send()
         .await
         .map(|o| out!(o))
-        .map_err(fail)
+        .map_err(service_fail)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -968,7 +869,7 @@ async fn sms_mfa_sign_in_with_the_outbox_code_verifies_the_phone() {
     check(&ch, Exp::Sms, "sam", "SMS");
     let ch = ch.unwrap();
     assert_eq!(ch.params["CODE_DELIVERY_DESTINATION"], "+*******0123");
-    let messages = outbox(&env.server.url, &env.pool, "sam").await;
+    let messages = outbox::messages(&env.server.url, &env.pool, "sam").await;
     assert_eq!(messages[0]["destination"], "+15555550123");
     let body = messages[0]["body"].as_str().expect("body");
     let code = code_in(body, 6);
@@ -1025,7 +926,7 @@ async fn email_mfa_sign_in_with_the_outbox_code_verifies_the_email() {
     check(&ch, Exp::Email, "erin", "email");
     let ch = ch.unwrap();
     assert_eq!(ch.params["CODE_DELIVERY_DESTINATION"], "e***@e***");
-    let messages = outbox(&env.server.url, &env.pool, "erin").await;
+    let messages = outbox::messages(&env.server.url, &env.pool, "erin").await;
     let m = &messages[0];
     assert_eq!(
         (m["channel"].as_str(), m["destination"].as_str()),
@@ -1130,7 +1031,7 @@ async fn totp_sign_in_user_views_and_admin_delete() {
         "tina",
         "after delete",
     );
-    let again = err_of(
+    let again = service_err(
         env.c
             .admin_delete_software_token()
             .user_pool_id(&env.pool)
@@ -1327,11 +1228,11 @@ async fn mfa_setup_session_steps_are_enforced() {
         .expect("Associate");
     let (secret, s1) = (a.secret_code.unwrap(), a.session.unwrap());
     // The MFA_SETUP session was consumed by AssociateSoftwareToken.
-    let reused = err_of(env.c.associate_software_token().session(ch.session()).send().await);
+    let reused = service_err(env.c.associate_software_token().session(ch.session()).send().await);
     assert_fail(&reused, "NotAuthorizedException", Some(USED_SESSION));
     // A wrong code: EnableSoftwareTokenMFAException, and the same Session may try again.
     let wrong = wrong_totp(&secret, env.now());
-    let bad = err_of(env.c.verify_software_token().session(&s1).user_code(wrong).send().await);
+    let bad = service_err(env.c.verify_software_token().session(&s1).user_code(wrong).send().await);
     assert_fail(
         &bad,
         "EnableSoftwareTokenMFAException",
@@ -1383,7 +1284,7 @@ async fn mfa_setup_for_email() {
             .await;
         check(&ch, Exp::Email, username, "setup by email");
         let code = env.code(username, "EMAIL").await;
-        let messages = outbox(&env.server.url, &env.pool, username).await;
+        let messages = outbox::messages(&env.server.url, &env.pool, username).await;
         assert_eq!(messages[0]["destination"].as_str(), Some(address.as_str()));
         let done = env
             .respond(
@@ -1472,13 +1373,13 @@ async fn mfa_preference_and_settings_rules() {
         ("EMAIL_OTP", set(None, None, email.clone()).await),
     ] {
         assert_fail(
-            &err_of(r),
+            &service_err(r),
             "InvalidParameterException",
             Some(&format!("User does not have delivery config set to turn on {what}")),
         );
     }
     // The admin form applies the same rules.
-    let f = err_of(
+    let f = service_err(
         env.c
             .admin_set_user_mfa_preference()
             .user_pool_id(&env.pool)
@@ -1503,12 +1404,12 @@ async fn mfa_preference_and_settings_rules() {
         .secret_code
         .expect("SecretCode");
     assert_fail(
-        &err_of(set(None, totp.clone(), None).await),
+        &service_err(set(None, totp.clone(), None).await),
         "InvalidParameterException",
         Some("User does not have delivery config set to turn on SOFTWARE_TOKEN_MFA"),
     );
     // A wrong code at VerifySoftwareToken (the right one of two steps ago is outside the window).
-    let f = err_of(
+    let f = service_err(
         env.c
             .verify_software_token()
             .access_token(&access)
@@ -1525,7 +1426,7 @@ async fn mfa_preference_and_settings_rules() {
     // Two preferred factors at once.
     env.user("two", &[("phone_number", "+15555550126"), ("email", "two@example.com")])
         .await;
-    let f = err_of(
+    let f = service_err(
         env.c
             .admin_set_user_mfa_preference()
             .user_pool_id(&env.pool)
@@ -1548,7 +1449,7 @@ async fn mfa_preference_and_settings_rules() {
         .delivery_medium(DeliveryMediumType::Email)
         .attribute_name("email")
         .build();
-    let f = err_of(
+    let f = service_err(
         env.c
             .set_user_settings()
             .access_token(&two)
@@ -1597,7 +1498,7 @@ async fn mfa_preference_and_settings_rules() {
         "two",
         "SMS off again",
     );
-    let f = err_of(
+    let f = service_err(
         env.c
             .admin_set_user_settings()
             .user_pool_id(&env.pool)
@@ -1615,7 +1516,7 @@ async fn mfa_preference_and_settings_rules() {
     // ON: a factor cannot be switched off, only the preference moves.
     env.admin_prefs("two", &["SMS_MFA", "EMAIL_OTP"], None).await;
     env.set_mode(UserPoolMfaType::On).await;
-    let f = err_of(
+    let f = service_err(
         env.c
             .admin_set_user_mfa_preference()
             .user_pool_id(&env.pool)
@@ -1636,7 +1537,7 @@ async fn mfa_preference_and_settings_rules() {
 
     // A pool without TOTP: AssociateSoftwareToken is refused.
     env.set_mode(UserPoolMfaType::Off).await;
-    let f = err_of(env.c.associate_software_token().access_token(&access).send().await);
+    let f = service_err(env.c.associate_software_token().access_token(&access).send().await);
     assert_fail(
         &f,
         "SoftwareTokenMFANotFoundException",
@@ -2220,7 +2121,7 @@ async fn codes_of_the_wrong_shape_are_refused_never_with_a_500() {
                 matches!(f.1.as_str(), "CodeMismatchException" | "InvalidParameterException"),
                 "{bad:?}: {f:?}"
             );
-            let v = err_of(
+            let v = service_err(
                 env.c
                     .verify_software_token()
                     .access_token(&access)
@@ -2299,9 +2200,9 @@ async fn challenges_answered_out_of_order_are_refused() {
         )
         .await;
     assert_fail(&f.unwrap_err(), "NotAuthorizedException", Some(INVALID_SESSION));
-    let f = err_of(env.c.associate_software_token().session(ch.session()).send().await);
+    let f = service_err(env.c.associate_software_token().session(ch.session()).send().await);
     assert_fail(&f, "NotAuthorizedException", Some(INVALID_SESSION));
-    let f = err_of(
+    let f = service_err(
         env.c
             .verify_software_token()
             .session(ch.session())
@@ -2310,7 +2211,7 @@ async fn challenges_answered_out_of_order_are_refused() {
             .await,
     );
     assert_fail(&f, "NotAuthorizedException", Some(INVALID_SESSION));
-    let f = err_of(env.c.associate_software_token().send().await);
+    let f = service_err(env.c.associate_software_token().send().await);
     assert_fail(&f, "InvalidParameterException", None);
     // A challenge this server does not have.
     let f = env
@@ -2474,13 +2375,13 @@ async fn first_factor_sessions_are_spent_by_the_mfa_challenge() {
         "spent",
         "SRP then SMS",
     );
-    let sent = outbox(&env.server.url, &env.pool, "spent").await.len();
+    let sent = outbox::messages(&env.server.url, &env.pool, "spent").await.len();
     let again = env
         .respond(ChallengeNameType::PasswordVerifier, Some(session), &r)
         .await;
     assert_fail(&again.unwrap_err(), "NotAuthorizedException", Some(USED_SESSION));
     assert_eq!(
-        outbox(&env.server.url, &env.pool, "spent").await.len(),
+        outbox::messages(&env.server.url, &env.pool, "spent").await.len(),
         sent,
         "no second SMS"
     );
@@ -2596,7 +2497,7 @@ async fn concurrent_right_answers_on_one_session_sign_in_once() {
                 .send()
                 .await
                 .map(|o| o.authentication_result.is_some())
-                .map_err(fail)
+                .map_err(service_fail)
         });
     }
     let mut signed_in = 0;
@@ -2634,7 +2535,7 @@ async fn one_totp_code_on_two_sessions_at_once_signs_in_once() {
                 .send()
                 .await
                 .map(|o| o.authentication_result.is_some())
-                .map_err(fail)
+                .map_err(service_fail)
         });
     }
     let mut signed_in = 0;
@@ -2682,7 +2583,7 @@ async fn concurrent_wrong_codes_all_count_toward_the_lockout() {
                 .challenge_responses("SMS_MFA_CODE", guess)
                 .send()
                 .await
-                .map_err(fail)
+                .map_err(service_fail)
         });
     }
     let mut checked = 0u32;

@@ -4,7 +4,6 @@
 //! `pool/rules.rs`).
 
 use aws_sdk_cognitoidentityprovider as cip;
-use cip::Client;
 use cip::operation::create_user_pool::CreateUserPoolError;
 use cip::operation::create_user_pool::builders::CreateUserPoolFluentBuilder;
 use cip::operation::delete_user_pool::DeleteUserPoolError;
@@ -13,9 +12,10 @@ use cip::operation::update_user_pool::UpdateUserPoolError;
 use cip::operation::update_user_pool::builders::UpdateUserPoolFluentBuilder;
 use cip::types::{
     AliasAttributeType, AttributeDataType, AuthFactorType, DeletionProtectionType, EmailSendingAccountType,
-    PasswordPolicyType, SchemaAttributeType, SignInPolicyType, SmsConfigurationType, SoftwareTokenMfaConfigType,
-    UserPoolMfaType, UserPoolPolicyType, UserPoolTierType, UserPoolType, UsernameAttributeType, VerifiedAttributeType,
+    PasswordPolicyType, SchemaAttributeType, SignInPolicyType, SoftwareTokenMfaConfigType, UserPoolMfaType,
+    UserPoolPolicyType, UserPoolTierType, UserPoolType, UsernameAttributeType, VerifiedAttributeType,
 };
+use cmfa_testkit::cognito::{describe_pool, sns_config};
 use cmfa_testkit::{TestServer, sdk_client, sdk_client_in};
 use std::collections::BTreeSet;
 
@@ -50,14 +50,6 @@ const STANDARD_ATTRIBUTES: [&str; 20] = [
     "updated_at",
 ];
 
-fn sns_config() -> SmsConfigurationType {
-    SmsConfigurationType::builder()
-        .sns_caller_arn("arn:aws:iam::123456789012:role/service-role/cognito-sms")
-        .external_id("external-1")
-        .sns_region("us-east-1")
-        .build()
-}
-
 /// `<region>_` followed by nine letters or digits, like AWS's ids.
 fn looks_like_pool_id(id: &str, region: &str) -> bool {
     id.strip_prefix(region)
@@ -71,16 +63,6 @@ async fn create(b: CreateUserPoolFluentBuilder) -> UserPoolType {
 
 async fn create_id(b: CreateUserPoolFluentBuilder) -> String {
     create(b).await.id.expect("pool id")
-}
-
-async fn describe(c: &Client, id: &str) -> UserPoolType {
-    c.describe_user_pool()
-        .user_pool_id(id)
-        .send()
-        .await
-        .expect("DescribeUserPool")
-        .user_pool
-        .expect("UserPool")
 }
 
 async fn create_err(b: CreateUserPoolFluentBuilder) -> CreateUserPoolError {
@@ -147,7 +129,7 @@ async fn create_fills_in_aws_defaults_and_describe_agrees() {
     assert_eq!(names, STANDARD_ATTRIBUTES);
 
     assert_eq!(
-        describe(&c, &id).await,
+        describe_pool(&c, &id).await,
         created,
         "DescribeUserPool differs from CreateUserPool's answer"
     );
@@ -175,7 +157,7 @@ async fn custom_schema_attributes_get_the_custom_prefix() {
             ),
     )
     .await;
-    let schema = describe(&c, pool.id.as_deref().expect("id"))
+    let schema = describe_pool(&c, pool.id.as_deref().expect("id"))
         .await
         .schema_attributes
         .expect("SchemaAttributes");
@@ -215,7 +197,7 @@ async fn create_with_mfa_on_or_optional_needs_sms_configuration() {
                 .sms_configuration(sns_config()),
         )
         .await;
-        assert_eq!(describe(&c, &id).await.mfa_configuration, Some(mfa.clone()));
+        assert_eq!(describe_pool(&c, &id).await.mfa_configuration, Some(mfa.clone()));
         let got = c
             .get_user_pool_mfa_config()
             .user_pool_id(&id)
@@ -271,7 +253,10 @@ async fn update_without_mfa_configuration_keeps_it() {
         .send()
         .await
         .expect("UpdateUserPool");
-    assert_eq!(describe(&c, &id).await.mfa_configuration, Some(UserPoolMfaType::On));
+    assert_eq!(
+        describe_pool(&c, &id).await.mfa_configuration,
+        Some(UserPoolMfaType::On)
+    );
     let after = c
         .get_user_pool_mfa_config()
         .user_pool_id(&id)
@@ -305,7 +290,10 @@ async fn update_from_off_to_on_is_refused() {
     .await;
     assert!(matches!(e, UpdateUserPoolError::InvalidParameterException(_)), "{e:?}");
     assert_eq!(e.meta().message(), Some(MFA_ON_AFTER_CREATE));
-    assert_eq!(describe(&c, &id).await.mfa_configuration, Some(UserPoolMfaType::Off));
+    assert_eq!(
+        describe_pool(&c, &id).await.mfa_configuration,
+        Some(UserPoolMfaType::Off)
+    );
 }
 
 #[tokio::test]
@@ -324,7 +312,7 @@ async fn update_from_off_to_optional_works_with_sms_configuration() {
         .send()
         .await
         .expect("UpdateUserPool");
-    let pool = describe(&c, &id).await;
+    let pool = describe_pool(&c, &id).await;
     assert_eq!(pool.mfa_configuration, Some(UserPoolMfaType::Optional));
     assert_eq!(
         pool.sms_configuration,
@@ -353,7 +341,10 @@ async fn update_from_off_to_optional_works_with_sms_configuration() {
     .await;
     assert!(matches!(e, UpdateUserPoolError::InvalidParameterException(_)), "{e:?}");
     assert_eq!(e.meta().message(), Some(MFA_NEEDS_SMS_ON_CREATE));
-    assert_eq!(describe(&c, &bare).await.mfa_configuration, Some(UserPoolMfaType::Off));
+    assert_eq!(
+        describe_pool(&c, &bare).await.mfa_configuration,
+        Some(UserPoolMfaType::Off)
+    );
 }
 
 #[tokio::test]
@@ -382,7 +373,7 @@ async fn update_resets_omitted_members_but_keeps_omitted_policy_members() {
             ),
     )
     .await;
-    let pool = describe(&c, &id).await;
+    let pool = describe_pool(&c, &id).await;
     assert_eq!(pool.auto_verified_attributes, Some(vec![VerifiedAttributeType::Email]));
     assert_eq!(
         pool.policies.as_ref().and_then(|p| p.password_policy.clone()),
@@ -395,7 +386,7 @@ async fn update_resets_omitted_members_but_keeps_omitted_policy_members() {
         .send()
         .await
         .expect("UpdateUserPool");
-    let pool = describe(&c, &id).await;
+    let pool = describe_pool(&c, &id).await;
     assert_eq!(
         pool.auto_verified_attributes, None,
         "omitted AutoVerifiedAttributes kept"
@@ -420,7 +411,7 @@ async fn update_resets_omitted_members_but_keeps_omitted_policy_members() {
         .send()
         .await
         .expect("UpdateUserPool");
-    let policies = describe(&c, &id).await.policies.expect("Policies");
+    let policies = describe_pool(&c, &id).await.policies.expect("Policies");
     let pw = policies.password_policy.expect("PasswordPolicy");
     assert_eq!(pw.minimum_length, Some(10));
     assert!(!pw.require_uppercase && !pw.require_lowercase && !pw.require_numbers && !pw.require_symbols);
@@ -441,7 +432,7 @@ async fn update_resets_omitted_members_but_keeps_omitted_policy_members() {
         .send()
         .await
         .expect("UpdateUserPool");
-    let policies = describe(&c, &id).await.policies.expect("Policies");
+    let policies = describe_pool(&c, &id).await.policies.expect("Policies");
     assert_eq!(policies.password_policy.and_then(|p| p.minimum_length), Some(10));
     assert_eq!(
         policies.sign_in_policy.and_then(|s| s.allowed_first_auth_factors),
@@ -511,7 +502,7 @@ async fn delete_removes_the_pool_unless_protected() {
     assert!(matches!(e, DeleteUserPoolError::InvalidParameterException(_)), "{e:?}");
     assert_eq!(e.meta().message(), Some(DELETION_PROTECTED));
     assert_eq!(
-        describe(&c, &protected).await.deletion_protection,
+        describe_pool(&c, &protected).await.deletion_protection,
         Some(DeletionProtectionType::Active)
     );
     c.update_user_pool()
@@ -576,7 +567,7 @@ async fn pools_are_created_in_the_client_region() {
         pool.arn.as_deref(),
         Some(format!("arn:aws:cognito-idp:eu-west-1:000000000000:userpool/{id}").as_str())
     );
-    assert_eq!(describe(&c, &id).await.id.as_deref(), Some(id.as_str()));
+    assert_eq!(describe_pool(&c, &id).await.id.as_deref(), Some(id.as_str()));
 }
 
 #[tokio::test]

@@ -10,17 +10,15 @@ use cip::Client;
 use cip::error::ProvideErrorMetadata;
 use cip::operation::set_user_pool_mfa_config::SetUserPoolMfaConfigError;
 use cip::types::{
-    AttributeType, AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, MessageActionType,
-    SoftwareTokenMfaConfigType, UserPoolMfaType, UserVerificationType, WebAuthnConfigurationType,
-    WebAuthnFactorConfigurationType,
+    AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, MessageActionType, SoftwareTokenMfaConfigType,
+    UserPoolMfaType, UserVerificationType, WebAuthnConfigurationType, WebAuthnFactorConfigurationType,
 };
+use cmfa_testkit::binary::{self, Server};
+use cmfa_testkit::cognito::{attr, totp};
 use cmfa_testkit::sdk_client;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-const READY_PREFIX: &str = "cognito-mfa listening on ";
 const TIMEOUT: Duration = Duration::from_secs(20);
 /// Put into the URL the servers get (PostgreSQL on trust auth ignores it) to prove no log shows it.
 const FAKE_PASSWORD: &str = "not-a-real-pw-7f3a";
@@ -96,99 +94,27 @@ impl Schema {
     }
 }
 
-/// A `cognito-mfa serve` child process, killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Server {
-    /// Starts the binary on `database_url` and waits for its "listening" line.
-    fn start(database_url: &str, data_dir: &std::path::Path) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognito-mfa"));
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("COGNITO_MFA_") {
-                cmd.env_remove(k);
-            }
-        }
-        // Both processes get one data dir: were SQLite used, the second would be refused. They
-        // share one public URL, as behind a load balancer: it is the issuer of their tokens.
-        cmd.args([
-            "serve",
-            "--public-url",
-            "http://cognito-mfa.test",
-            "--listen",
-            "127.0.0.1:0",
-            "--password-hash",
-            "fast",
-            "--log",
-            "info",
-        ])
-        .arg("--database-url")
-        .arg(database_url)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn cognito-mfa");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut err = child.stderr.take().expect("stderr");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(line) => {
-                    if let Some(url) = line.strip_prefix(READY_PREFIX) {
-                        return Server {
-                            child,
-                            url: url.trim().to_owned(),
-                            stderr,
-                        };
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "cognito-mfa did not report readiness within {TIMEOUT:?}; stderr:\n{}",
-                        stderr.lock().unwrap()
-                    );
-                }
-            }
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts the binary on `database_url` and waits for its "listening" line.
+fn start_server(database_url: &str, data_dir: &std::path::Path) -> Server {
+    let mut cmd = binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
+    // Both processes get one data dir: were SQLite used, the second would be refused. They
+    // share one public URL, as behind a load balancer: it is the issuer of their tokens.
+    cmd.args([
+        "serve",
+        "--public-url",
+        "http://cognito-mfa.test",
+        "--listen",
+        "127.0.0.1:0",
+        "--password-hash",
+        "fast",
+        "--log",
+        "info",
+    ])
+    .arg("--database-url")
+    .arg(database_url)
+    .arg("--data-dir")
+    .arg(data_dir);
+    binary::spawn_server(cmd, TIMEOUT)
 }
 
 /// Two servers on one fresh schema, or `None` when `TEST_DATABASE_URL` is unset.
@@ -205,14 +131,10 @@ async fn two_servers() -> Option<(Schema, Server, Server, tempfile::TempDir)> {
         dir.path().to_owned(),
         dir.path().to_owned(),
     );
-    let a = std::thread::spawn(move || Server::start(&u1, &d1));
-    let b = std::thread::spawn(move || Server::start(&u2, &d2));
+    let a = std::thread::spawn(move || start_server(&u1, &d1));
+    let b = std::thread::spawn(move || start_server(&u2, &d2));
     let (a, b) = (a.join().expect("server A"), b.join().expect("server B"));
     Some((schema, a, b, dir))
-}
-
-fn totp(enabled: bool) -> SoftwareTokenMfaConfigType {
-    SoftwareTokenMfaConfigType::builder().enabled(enabled).build()
 }
 
 fn web_authn(rp: &str, uv: UserVerificationType) -> WebAuthnConfigurationType {
@@ -396,14 +318,6 @@ async fn a_configuration_race_across_processes_loses_no_write() {
     );
     drop((a, b));
     schema.drop().await;
-}
-
-fn attr(name: &str, value: &str) -> AttributeType {
-    AttributeType::builder()
-        .name(name)
-        .value(value)
-        .build()
-        .expect("attribute")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -4,137 +4,31 @@
 
 use aws_sdk_cognitoidentityprovider as cip;
 use cip::Client;
-use cip::operation::create_user_pool::builders::CreateUserPoolFluentBuilder;
 use cip::types::{
     AccountRecoverySettingType, DeletionProtectionType, EmailConfigurationType, EmailMfaConfigType,
-    EmailSendingAccountType, RecoveryOptionNameType, RecoveryOptionType, SmsConfigurationType, SmsMfaConfigType,
-    SoftwareTokenMfaConfigType, UserPoolMfaType, UserPoolType, UserVerificationType, WebAuthnConfigurationType,
-    WebAuthnFactorConfigurationType,
+    EmailSendingAccountType, RecoveryOptionNameType, RecoveryOptionType, SmsMfaConfigType, SoftwareTokenMfaConfigType,
+    UserPoolMfaType, UserPoolType, UserVerificationType, WebAuthnConfigurationType, WebAuthnFactorConfigurationType,
 };
+use cmfa_testkit::binary::{self, Server};
+use cmfa_testkit::cognito::{create_pool_id, describe_pool, sns_config, totp};
 use cmfa_testkit::{sdk_client, sdk_client_in};
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const READY_PREFIX: &str = "cognito-mfa listening on ";
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A `cognito-mfa serve` child process. Killed on drop so a failing test leaves nothing behind.
-struct Server {
-    child: Child,
-    url: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-/// Starts the binary on `dir` without waiting for it to become ready.
-fn spawn_raw(dir: &Path) -> (Child, mpsc::Receiver<String>, Arc<Mutex<String>>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognito-mfa"));
-    // The binary refuses unknown COGNITO_MFA_* variables, and known ones would override our flags.
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("COGNITO_MFA_") {
-            cmd.env_remove(k);
-        }
-    }
+/// `cognito-mfa serve` on `dir`.
+fn serve(dir: &Path) -> Command {
+    let mut cmd = binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--data-dir"])
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn cognito-mfa");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut stderr = child.stderr.take().expect("stderr");
-    let collected = Arc::new(Mutex::new(String::new()));
-    let sink = collected.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    (child, rx, collected)
+        .arg(dir);
+    cmd
 }
 
 /// Starts the binary on `dir` and waits for its "listening" line.
 fn spawn(dir: &Path) -> Server {
-    let (mut child, lines, stderr) = spawn_raw(dir);
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(line) => {
-                if let Some(url) = line.strip_prefix(READY_PREFIX) {
-                    return Server {
-                        child,
-                        url: url.trim().to_owned(),
-                        stderr,
-                    };
-                }
-            }
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "cognito-mfa did not report readiness within {TIMEOUT:?}; stderr:\n{}",
-                    stderr.lock().unwrap()
-                );
-            }
-        }
-    }
-}
-
-fn wait_exit(child: &mut Child) -> Option<ExitStatus> {
-    let deadline = Instant::now() + TIMEOUT;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    None
-}
-
-impl Server {
-    /// SIGTERM, then the exit status of a graceful shutdown.
-    fn terminate(mut self) -> ExitStatus {
-        let sent = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -TERM failed");
-        let status = wait_exit(&mut self.child);
-        let stderr = self.stderr.lock().unwrap().clone();
-        status.unwrap_or_else(|| panic!("no exit within {TIMEOUT:?} of SIGTERM; stderr:\n{stderr}"))
-    }
-
-    /// SIGKILL: no chance to flush or clean up.
-    fn kill_hard(mut self) {
-        self.child.kill().expect("SIGKILL");
-        assert!(wait_exit(&mut self.child).is_some(), "no exit after SIGKILL");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+    binary::spawn_server(serve(dir), TIMEOUT)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,16 +66,6 @@ async fn get_mfa(c: &Client, id: &str) -> MfaView {
     }
 }
 
-async fn describe(c: &Client, id: &str) -> UserPoolType {
-    c.describe_user_pool()
-        .user_pool_id(id)
-        .send()
-        .await
-        .expect("DescribeUserPool")
-        .user_pool
-        .expect("UserPool")
-}
-
 /// The full description and MFA view of each pool, plus the ids ListUserPools returns (sorted).
 /// Pools are regional, so each pool is read, and each region listed, with a client of its region.
 async fn snapshot(url: &str, ids: &[String]) -> (Vec<PoolState>, Vec<String>) {
@@ -208,38 +92,17 @@ async fn snapshot(url: &str, ids: &[String]) -> (Vec<PoolState>, Vec<String>) {
     for id in ids {
         let c = sdk_client_in(url, &region_of(id));
         pools.push(PoolState {
-            pool: describe(&c, id).await,
+            pool: describe_pool(&c, id).await,
             mfa: get_mfa(&c, id).await,
         });
     }
     (pools, listed)
 }
 
-fn totp(enabled: bool) -> SoftwareTokenMfaConfigType {
-    SoftwareTokenMfaConfigType::builder().enabled(enabled).build()
-}
-
-fn sns_config() -> SmsConfigurationType {
-    SmsConfigurationType::builder()
-        .sns_caller_arn("arn:aws:iam::123456789012:role/service-role/cognito-sms")
-        .external_id("external-1")
-        .sns_region("us-east-1")
-        .build()
-}
-
-async fn create_id(b: CreateUserPoolFluentBuilder) -> String {
-    b.send()
-        .await
-        .expect("CreateUserPool")
-        .user_pool
-        .and_then(|p| p.id)
-        .expect("pool id")
-}
-
 /// Pools in several states: every factor on, TOTP only, an updated plain pool, another region.
 async fn populate(url: &str) -> Vec<String> {
     let c = sdk_client(url);
-    let all = create_id(
+    let all = create_pool_id(
         c.create_user_pool()
             .pool_name("all-factors")
             .sms_configuration(sns_config())
@@ -288,7 +151,7 @@ async fn populate(url: &str) -> Vec<String> {
         .await
         .expect("SetUserPoolMfaConfig (all)");
 
-    let totp_only = create_id(c.create_user_pool().pool_name("totp")).await;
+    let totp_only = create_pool_id(c.create_user_pool().pool_name("totp")).await;
     c.set_user_pool_mfa_config()
         .user_pool_id(&totp_only)
         .mfa_configuration(UserPoolMfaType::On)
@@ -297,7 +160,7 @@ async fn populate(url: &str) -> Vec<String> {
         .await
         .expect("SetUserPoolMfaConfig (totp)");
 
-    let plain = create_id(c.create_user_pool().pool_name("plain")).await;
+    let plain = create_pool_id(c.create_user_pool().pool_name("plain")).await;
     c.update_user_pool()
         .user_pool_id(&plain)
         .deletion_protection(DeletionProtectionType::Active)
@@ -306,14 +169,14 @@ async fn populate(url: &str) -> Vec<String> {
         .expect("UpdateUserPool");
 
     let eu = sdk_client_in(url, "eu-west-1");
-    let ireland = create_id(eu.create_user_pool().pool_name("ireland")).await;
+    let ireland = create_pool_id(eu.create_user_pool().pool_name("ireland")).await;
     vec![all, totp_only, plain, ireland]
 }
 
 #[tokio::test]
 async fn everything_survives_a_graceful_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = spawn(dir.path());
+    let mut server = spawn(dir.path());
     let ids = populate(&server.url).await;
     let before = snapshot(&server.url, &ids).await;
     for (id, state) in ids.iter().zip(&before.0) {
@@ -325,7 +188,7 @@ async fn everything_survives_a_graceful_restart() {
     let status = server.terminate();
     assert!(status.success(), "SIGTERM exit status {status:?}");
 
-    let server = spawn(dir.path());
+    let mut server = spawn(dir.path());
     let c = sdk_client(&server.url);
     assert_eq!(
         snapshot(&server.url, &ids).await,
@@ -351,7 +214,7 @@ async fn acknowledged_writes_survive_sigkill() {
     // Round 1: create, set, create; SIGKILL straight after the last acknowledgement.
     let server = spawn(dir.path());
     let c = sdk_client(&server.url);
-    let first = create_id(c.create_user_pool().pool_name("first")).await;
+    let first = create_pool_id(c.create_user_pool().pool_name("first")).await;
     let set = c
         .set_user_pool_mfa_config()
         .user_pool_id(&first)
@@ -385,10 +248,13 @@ async fn acknowledged_writes_survive_sigkill() {
     let server = spawn(dir.path());
     let c = sdk_client(&server.url);
     assert_eq!(get_mfa(&c, &first).await, expected_first);
-    assert_eq!(describe(&c, &first).await.mfa_configuration, Some(UserPoolMfaType::On));
+    assert_eq!(
+        describe_pool(&c, &first).await.mfa_configuration,
+        Some(UserPoolMfaType::On)
+    );
     let second_id = second.id.clone().expect("id");
     assert_eq!(
-        describe(&c, &second_id).await,
+        describe_pool(&c, &second_id).await,
         second,
         "created pool differs after SIGKILL"
     );
@@ -404,7 +270,7 @@ async fn acknowledged_writes_survive_sigkill() {
     assert_eq!(reset.mfa_configuration, Some(UserPoolMfaType::Off));
     server.kill_hard();
 
-    let server = spawn(dir.path());
+    let mut server = spawn(dir.path());
     let c = sdk_client(&server.url);
     let got = get_mfa(&c, &first).await;
     assert_eq!(got.mfa, Some(UserPoolMfaType::Off));
@@ -418,12 +284,17 @@ async fn acknowledged_writes_survive_sigkill() {
 #[tokio::test]
 async fn a_second_process_cannot_use_the_same_data_dir() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = spawn(dir.path());
+    let mut server = spawn(dir.path());
     let c = sdk_client(&server.url);
-    let id = create_id(c.create_user_pool().pool_name("owner")).await;
+    let id = create_pool_id(c.create_user_pool().pool_name("owner")).await;
 
-    let (mut second, _lines, stderr) = spawn_raw(dir.path());
-    let status = wait_exit(&mut second);
+    let binary::Spawned {
+        child: mut second,
+        lines: _lines,
+        stderr,
+        ..
+    } = binary::spawn(serve(dir.path()));
+    let status = binary::wait_exit(&mut second, TIMEOUT);
     if status.is_none() {
         let _ = second.kill();
         let _ = second.wait();
@@ -446,14 +317,14 @@ async fn a_second_process_cannot_use_the_same_data_dir() {
     );
 
     // The first server is unaffected.
-    assert_eq!(describe(&c, &id).await.name.as_deref(), Some("owner"));
+    assert_eq!(describe_pool(&c, &id).await.name.as_deref(), Some("owner"));
     let status = server.terminate();
     assert!(status.success(), "SIGTERM exit status {status:?}");
 
     // Once the owner has stopped, the dir can be used again.
     let server = spawn(dir.path());
     assert_eq!(
-        describe(&sdk_client(&server.url), &id).await.name.as_deref(),
+        describe_pool(&sdk_client(&server.url), &id).await.name.as_deref(),
         Some("owner")
     );
 }

@@ -9,18 +9,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use cip::Client;
 use cip::error::{ProvideErrorMetadata, SdkError};
 use cip::types::{
-    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, ExplicitAuthFlowsType, MessageActionType,
-    PreventUserExistenceErrorTypes, VerifiedAttributeType,
+    AuthFlowType, AuthenticationResultType, ChallengeNameType, MessageActionType, PreventUserExistenceErrorTypes,
+    VerifiedAttributeType,
 };
 use cmfa_core::clock::FixedClock;
-use cmfa_testkit::{Options, TestServer, sdk_client};
+use cmfa_testkit::cognito::{ALL_FLOWS, attr, service_err};
+use cmfa_testkit::outbox::latest_code;
+use cmfa_testkit::{Options, TestServer, binary, http, sdk_client};
 use serde_json::{Map, Value, json};
 use std::fmt::Debug;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 const INVALID_SESSION: &str = "Invalid session for the user.";
@@ -29,73 +28,10 @@ const INVALID_SESSION: &str = "Invalid session for the user.";
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// A GET over a fresh HTTP/1.1 connection: (status, body).
-async fn http_get(url: &str, path: &str) -> (u16, Vec<u8>) {
-    let addr = url.strip_prefix("http://").expect("http url");
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.expect("read");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut body = raw[split + 4..].to_vec();
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    (status, body)
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
-}
-
-/// The newest 6-digit code the outbox holds for a user.
-async fn outbox_code(url: &str, pool: &str, username: &str) -> String {
-    let (status, body) = http_get(url, &format!("/_cognito-mfa/outbox?pool_id={pool}&username={username}")).await;
-    assert_eq!(status, 200);
-    let v: Value = serde_json::from_slice(&body).expect("JSON");
-    let text = v["messages"][0]["body"].as_str().expect("a message with a body");
-    let digits: Vec<&str> = text
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| s.len() == 6)
-        .collect();
-    assert_eq!(digits.len(), 1, "one 6-digit code in {text:?}");
-    digits[0].to_owned()
-}
-
 async fn jwks(url: &str, pool: &str) -> Value {
-    let (status, body) = http_get(url, &format!("/{pool}/.well-known/jwks.json")).await;
+    let (status, _, body) = http::get(url, &format!("/{pool}/.well-known/jwks.json")).await;
     assert_eq!(status, 200);
     serde_json::from_slice(&body).expect("JWKS")
-}
-
-/// The HTTP status, `__type` and message of a failed call (a service error, never a dispatch failure).
-fn service_err<O: Debug, E: ProvideErrorMetadata + Debug>(r: Result<O, SdkError<E>>) -> (u16, String, String) {
-    let e = r.expect_err("the call should fail");
-    let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
-    let code = e
-        .code()
-        .unwrap_or_else(|| panic!("not a service error: {e:?}"))
-        .to_owned();
-    (status, code, e.message().unwrap_or("").to_owned())
 }
 
 fn assert_err<O: Debug, E: ProvideErrorMetadata + Debug>(r: Result<O, SdkError<E>>, code: &str, message: Option<&str>) {
@@ -104,14 +40,6 @@ fn assert_err<O: Debug, E: ProvideErrorMetadata + Debug>(r: Result<O, SdkError<E
     if let Some(m) = message {
         assert_eq!(msg, m);
     }
-}
-
-fn attr(name: &str, value: &str) -> AttributeType {
-    AttributeType::builder()
-        .name(name)
-        .value(value)
-        .build()
-        .expect("attribute")
 }
 
 fn now() -> f64 {
@@ -132,13 +60,6 @@ async fn server_with_clock() -> (TestServer, Arc<FixedClock>) {
     .await;
     (server, clock)
 }
-
-const ALL_FLOWS: [ExplicitAuthFlowsType; 4] = [
-    ExplicitAuthFlowsType::AllowUserPasswordAuth,
-    ExplicitAuthFlowsType::AllowAdminUserPasswordAuth,
-    ExplicitAuthFlowsType::AllowUserSrpAuth,
-    ExplicitAuthFlowsType::AllowRefreshTokenAuth,
-];
 
 async fn new_pool(c: &Client) -> String {
     c.create_user_pool()
@@ -1002,7 +923,6 @@ async fn revoke_token_revokes_the_refresh_token_and_its_access_tokens() {
 // Logs of the real binary
 // ---------------------------------------------------------------------------------------------
 
-const READY_PREFIX: &str = "cognito-mfa listening on ";
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whether `haystack` contains `code` as a number of its own (not inside a longer number or
@@ -1018,12 +938,7 @@ fn contains_code(haystack: &str, code: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_logs_carry_no_password_code_or_token() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognito-mfa"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("COGNITO_MFA_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
     cmd.args([
         "serve",
         "--listen",
@@ -1035,42 +950,9 @@ async fn debug_logs_carry_no_password_code_or_token() {
         "--data-dir",
     ])
     .arg(dir.path())
-    .env_remove("RUST_LOG")
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn cognito-mfa");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut stderr = child.stderr.take().expect("stderr");
-    let log = Arc::new(Mutex::new(String::new()));
-    let sink = log.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf));
-    });
-    let url = loop {
-        match rx.recv_timeout(TIMEOUT) {
-            Ok(line) => {
-                if let Some(u) = line.strip_prefix(READY_PREFIX) {
-                    break u.trim().to_owned();
-                }
-            }
-            Err(_) => {
-                let _ = child.kill();
-                panic!("cognito-mfa did not start");
-            }
-        }
-    };
+    .env_remove("RUST_LOG");
+    let mut server = binary::spawn_server(cmd, TIMEOUT);
+    let url = server.url.clone();
 
     let mut secrets: Vec<(&str, String)> = Vec::new();
     let c = sdk_client(&url);
@@ -1095,7 +977,7 @@ async fn debug_logs_carry_no_password_code_or_token() {
         .send()
         .await
         .expect("SignUp");
-    let code = outbox_code(&url, &pool, "logan").await;
+    let code = latest_code(&url, &pool, "logan").await;
     let wrong_code = if code == "135792" { "246801" } else { "135792" };
     assert_err(
         c.confirm_sign_up()
@@ -1184,26 +1066,9 @@ async fn debug_logs_carry_no_password_code_or_token() {
     }
     secrets.push(("session", session));
 
-    let sent = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .expect("run kill");
-    assert!(sent.success());
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("no exit after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = server.terminate();
     assert!(status.success(), "graceful exit: {status:?}");
-    reader.join().expect("stderr reader");
-    let log = log.lock().unwrap().clone();
+    let log = server.stderr();
 
     assert!(!log.trim().is_empty(), "--log debug wrote nothing to stderr");
     for (what, s) in &secrets {

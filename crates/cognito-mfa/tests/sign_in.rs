@@ -7,86 +7,21 @@ use aws_sdk_cognitoidentityprovider as cip;
 use cip::Client;
 use cip::error::{ProvideErrorMetadata, SdkError};
 use cip::types::{
-    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, ExplicitAuthFlowsType, MessageActionType,
-    UsernameAttributeType, VerifiedAttributeType,
+    AuthFlowType, AuthenticationResultType, ChallengeNameType, MessageActionType, UsernameAttributeType,
+    VerifiedAttributeType,
 };
+use cmfa_testkit::cognito::{ALL_FLOWS, attr, service_err};
+use cmfa_testkit::http::get_json;
+use cmfa_testkit::outbox::latest_code;
 use cmfa_testkit::{TestServer, sdk_client};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use std::fmt::Debug;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A GET over a fresh HTTP/1.1 connection: (status, body).
-async fn http_get(url: &str, path: &str) -> (u16, Vec<u8>) {
-    let addr = url.strip_prefix("http://").expect("http url");
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.expect("read");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut body = raw[split + 4..].to_vec();
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    (status, body)
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
-}
-
-async fn get_json(url: &str, path: &str) -> Value {
-    let (status, body) = http_get(url, path).await;
-    assert_eq!(status, 200, "GET {path}: {}", String::from_utf8_lossy(&body));
-    serde_json::from_slice(&body).expect("JSON body")
-}
-
-/// The newest 6-digit code the outbox holds for a user.
-async fn outbox_code(url: &str, pool: &str, username: &str) -> String {
-    let v = get_json(url, &format!("/_cognito-mfa/outbox?pool_id={pool}&username={username}")).await;
-    let body = v["messages"][0]["body"].as_str().expect("a message with a body");
-    let digits: Vec<&str> = body
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| s.len() == 6)
-        .collect();
-    assert_eq!(digits.len(), 1, "one 6-digit code in {body:?}");
-    digits[0].to_owned()
-}
-
-/// The HTTP status, `__type` and message of a failed call (a service error, never a dispatch failure).
-fn service_err<O: Debug, E: ProvideErrorMetadata + Debug>(r: Result<O, SdkError<E>>) -> (u16, String, String) {
-    let e = r.expect_err("the call should fail");
-    let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
-    let code = e
-        .code()
-        .unwrap_or_else(|| panic!("not a service error: {e:?}"))
-        .to_owned();
-    (status, code, e.message().unwrap_or("").to_owned())
-}
 
 fn assert_not_authorized<O: Debug, E: ProvideErrorMetadata + Debug>(r: Result<O, SdkError<E>>, message: Option<&str>) {
     let (status, code, msg) = service_err(r);
@@ -95,21 +30,6 @@ fn assert_not_authorized<O: Debug, E: ProvideErrorMetadata + Debug>(r: Result<O,
         assert_eq!(msg, m);
     }
 }
-
-fn attr(name: &str, value: &str) -> AttributeType {
-    AttributeType::builder()
-        .name(name)
-        .value(value)
-        .build()
-        .expect("attribute")
-}
-
-const ALL_FLOWS: [ExplicitAuthFlowsType; 4] = [
-    ExplicitAuthFlowsType::AllowUserPasswordAuth,
-    ExplicitAuthFlowsType::AllowAdminUserPasswordAuth,
-    ExplicitAuthFlowsType::AllowUserSrpAuth,
-    ExplicitAuthFlowsType::AllowRefreshTokenAuth,
-];
 
 /// A pool that verifies email on sign-up (optionally with email as the username), and a client
 /// allowing every flow the server has.
@@ -196,7 +116,7 @@ async fn sign_up_and_confirm(
     );
     assert_eq!(code, "UserNotConfirmedException");
     let internal = if username.contains('@') { sub.as_str() } else { username };
-    let code = outbox_code(url, pool, internal).await;
+    let code = latest_code(url, pool, internal).await;
     c.confirm_sign_up()
         .client_id(client)
         .username(username)

@@ -5,15 +5,14 @@
 use aws_sdk_cognitoidentityprovider as cip;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use cip::types::{
-    AccountRecoverySettingType, AttributeType, AuthFlowType, DeliveryMediumType, ExplicitAuthFlowsType,
-    MessageActionType, PreventUserExistenceErrorTypes, RecoveryOptionNameType, RecoveryOptionType, SchemaAttributeType,
-    UserStatusType, VerifiedAttributeType,
+    AccountRecoverySettingType, AuthFlowType, DeliveryMediumType, ExplicitAuthFlowsType, MessageActionType,
+    PreventUserExistenceErrorTypes, RecoveryOptionNameType, RecoveryOptionType, SchemaAttributeType, UserStatusType,
+    VerifiedAttributeType,
 };
 use cmfa_core::clock::FixedClock;
-use cmfa_testkit::{Options, TestServer, sdk_client};
-use serde_json::Value;
+use cmfa_testkit::cognito::attr;
+use cmfa_testkit::{Options, TestServer, outbox, sdk_client};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PASSWORD: &str = "Passw0rd!";
 const MISMATCH: &str = "Invalid verification code provided, please try again.";
@@ -29,50 +28,9 @@ fn failure<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(r: Res
     )
 }
 
-fn attr(name: &str, value: &str) -> AttributeType {
-    AttributeType::builder().name(name).value(value).build().unwrap()
-}
-
-/// `GET {url}{path}` over a plain HTTP/1.1 connection; the body as JSON.
-async fn http_get_json(url: &str, path: &str) -> Value {
-    let host = url.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = String::new();
-        let mut rest = body;
-        loop {
-            let (size, after) = rest.split_once("\r\n").unwrap();
-            let n = usize::from_str_radix(size.trim(), 16).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.push_str(&after[..n]);
-            rest = &after[n + 2..];
-        }
-        out
-    } else {
-        body.to_owned()
-    };
-    serde_json::from_str(&body).unwrap()
-}
-
-/// The messages recorded for a user, newest first.
-async fn outbox(url: &str, pool: &str, username: &str) -> Vec<Value> {
-    let v = http_get_json(url, &format!("/_cognito-mfa/outbox?pool_id={pool}&username={username}")).await;
-    v["messages"].as_array().cloned().unwrap_or_default()
-}
-
 /// The code in the newest message for a user, checking its purpose and destination.
 async fn latest_code(url: &str, pool: &str, username: &str, purpose: &str, destination: &str) -> String {
-    let msgs = outbox(url, pool, username).await;
-    let m = msgs.first().expect("a message was recorded");
+    let m = outbox::latest_message(url, pool, username).await;
     assert_eq!(m["purpose"], purpose, "{m}");
     assert_eq!(m["destination"], destination, "{m}");
     let body = m["body"].as_str().unwrap();
@@ -245,7 +203,7 @@ async fn update_user_attributes_sends_a_code_and_verify_user_attribute_redeems_i
         "new@example.org",
     )
     .await;
-    let msgs = outbox(&f.server.url, &f.pool, "alice").await;
+    let msgs = outbox::messages(&f.server.url, &f.pool, "alice").await;
     assert_eq!(msgs[0]["channel"], "EMAIL");
     assert_eq!(msgs[0]["subject"], "Your verification code");
 
@@ -343,7 +301,7 @@ async fn update_user_attributes_sends_a_code_and_verify_user_attribute_redeems_i
 async fn admin_update_user_attributes_may_set_the_verified_flags() {
     let f = fixture().await;
     f.user("bob", &[("email", "bob@example.com")]).await;
-    let before = outbox(&f.server.url, &f.pool, "bob").await.len();
+    let before = outbox::messages(&f.server.url, &f.pool, "bob").await.len();
 
     // Marked verified in the same call: nothing is sent.
     f.c.admin_update_user_attributes()
@@ -355,7 +313,7 @@ async fn admin_update_user_attributes_may_set_the_verified_flags() {
         .await
         .unwrap();
     assert_eq!(f.attr("bob", "email_verified").await.as_deref(), Some("true"));
-    assert_eq!(outbox(&f.server.url, &f.pool, "bob").await.len(), before);
+    assert_eq!(outbox::messages(&f.server.url, &f.pool, "bob").await.len(), before);
 
     // A changed, auto-verified email gets a code and loses its verified flag.
     f.c.admin_update_user_attributes()
@@ -376,7 +334,7 @@ async fn admin_update_user_attributes_may_set_the_verified_flags() {
     .await;
 
     // A phone number is not auto-verified in this pool: unverified, and no message.
-    let n = outbox(&f.server.url, &f.pool, "bob").await.len();
+    let n = outbox::messages(&f.server.url, &f.pool, "bob").await.len();
     f.c.admin_update_user_attributes()
         .user_pool_id(&f.pool)
         .username("bob")
@@ -385,7 +343,7 @@ async fn admin_update_user_attributes_may_set_the_verified_flags() {
         .await
         .unwrap();
     assert_eq!(f.attr("bob", "phone_number_verified").await.as_deref(), Some("false"));
-    assert_eq!(outbox(&f.server.url, &f.pool, "bob").await.len(), n);
+    assert_eq!(outbox::messages(&f.server.url, &f.pool, "bob").await.len(), n);
 
     let r =
         f.c.admin_update_user_attributes()
@@ -900,7 +858,7 @@ async fn hidden_existence_gives_unknown_users_a_simulated_delivery() {
             .await
             .unwrap();
     assert_eq!(again.code_delivery_details.unwrap().destination(), Some(dest.as_str()));
-    assert!(outbox(&f.server.url, &f.pool, "ghost").await.is_empty());
+    assert!(outbox::messages(&f.server.url, &f.pool, "ghost").await.is_empty());
 
     let r =
         f.c.confirm_forgot_password()
