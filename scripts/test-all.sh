@@ -11,12 +11,16 @@ python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requi
 echo "== Generated wire code is current with the pinned botocore"
 python3 tools/gen_wire.py --check
 
+# Where cargo puts the binary (respects CARGO_TARGET_DIR).
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cognito-mfa"
+case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
+
 echo "== Rust tests"
 cargo build --quiet -p cognito-mfa
 cargo test --workspace
 
 echo "== Node (amazon-cognito-identity-js) tests"
-COGNITO_MFA_BIN="$PWD/target/debug/cognito-mfa" tests/node/run.sh
+COGNITO_MFA_BIN="$BIN" tests/node/run.sh
 
 echo "== boto3 / AWS CLI tests"
-COGNITO_MFA_BIN="$PWD/target/debug/cognito-mfa" python3 -m pytest tests/python -q
+COGNITO_MFA_BIN="$BIN" python3 -m pytest tests/python -q
