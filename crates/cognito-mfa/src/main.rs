@@ -38,8 +38,10 @@ enum Command {
 fn init_logging(cfg: &Config) -> anyhow::Result<()> {
     let filter =
         tracing_subscriber::EnvFilter::try_new(&cfg.log).with_context(|| format!("bad log filter {:?}", cfg.log))?;
+    // Colours only on a terminal: log files and CI output stay plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match cfg.log_format {
         LogFormat::Text => builder.init(),
