@@ -1,9 +1,8 @@
 //! SetUserPoolMfaConfig and GetUserPoolMfaConfig.
 
 use super::{Caller, Service};
-use crate::error::{DomainError, Result};
-use crate::pool::{CONCURRENT_UPDATE_MESSAGE, mfa_config};
-use crate::store::StoreError;
+use crate::error::Result;
+use crate::pool::mfa_config;
 use cmfa_wire::shapes::{
     GetUserPoolMfaConfigRequest, GetUserPoolMfaConfigResponse, SetUserPoolMfaConfigRequest,
     SetUserPoolMfaConfigResponse,
@@ -20,18 +19,7 @@ impl Service {
         let mut next = mfa_config::apply(&pool, &req)?;
         next.version = pool.version + 1;
         next.config.last_modified_date = Some(self.clock.now_millis());
-        match self.store.update_pool(&next).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                return Err(DomainError::ConcurrentModification(CONCURRENT_UPDATE_MESSAGE.into()));
-            }
-            Err(StoreError::NotFound) => {
-                return Err(DomainError::ResourceNotFound(crate::pool::not_found_message(
-                    &req.user_pool_id,
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.save_pool(&req.user_pool_id, &next).await?;
         let v = mfa_config::view(&next);
         Ok(SetUserPoolMfaConfigResponse {
             sms_mfa_configuration: v.sms_mfa_configuration,

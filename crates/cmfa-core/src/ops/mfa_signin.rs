@@ -116,13 +116,7 @@ impl Service {
         challenge: Challenge,
     ) -> Result<String> {
         if let Some(prev) = previous {
-            let mut u = user.clone();
-            u.version += 1;
-            match self.store.finish_sign_in(Some(prev), &u, key, None).await {
-                Ok(()) => {}
-                Err(crate::store::StoreError::Conflict) => return Err(self.step_conflict(prev).await),
-                Err(e) => return Err(e.into()),
-            }
+            self.consume_step(prev, &user, key).await?;
         }
         self.new_session(pool, client, &user.username, challenge).await
     }
@@ -214,13 +208,7 @@ impl Service {
             }
         };
         if let Some(prev) = previous {
-            let mut u = user.clone();
-            u.version += 1;
-            match self.store.finish_sign_in(Some(prev), &u, key, None).await {
-                Ok(()) => {}
-                Err(crate::store::StoreError::Conflict) => return Err(self.step_conflict(prev).await),
-                Err(e) => return Err(e.into()),
-            }
+            self.consume_step(prev, &user, key).await?;
         }
         if let Some(m) = &message {
             // The message is recorded with the user's current row; the session follows at once.
@@ -246,6 +234,17 @@ impl Service {
             parameters,
             result: None,
         })
+    }
+
+    /// Marks the previous step's session used, saving `user` in the same transaction.
+    async fn consume_step(&self, prev: &str, user: &User, key: &str) -> Result<()> {
+        let mut u = user.clone();
+        u.version += 1;
+        match self.store.finish_sign_in(Some(prev), &u, key, None).await {
+            Ok(()) => Ok(()),
+            Err(crate::store::StoreError::Conflict) => Err(self.step_conflict(prev).await),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Why consuming a session failed: it was used already, or the user changed meanwhile.

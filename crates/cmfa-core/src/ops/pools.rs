@@ -81,11 +81,12 @@ impl Service {
         let pool = self.load_pool(caller, &id).await?;
         let mut next = rules::update(&pool, self.clock.now_millis(), req)?;
         next.version = pool.version + 1;
-        self.save(&id, &next).await?;
+        self.save_pool(&id, &next).await?;
         Ok(UpdateUserPoolResponse {})
     }
 
-    async fn save(&self, id: &str, next: &UserPool) -> Result<()> {
+    /// Saves a changed pool, mapping a lost race and a deleted pool to AWS's errors.
+    pub(crate) async fn save_pool(&self, id: &str, next: &UserPool) -> Result<()> {
         match self.store.update_pool(next).await {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict) => Err(DomainError::ConcurrentModification(CONCURRENT_UPDATE_MESSAGE.into())),
