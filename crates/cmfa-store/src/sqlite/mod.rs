@@ -10,6 +10,7 @@
 //! file before the call returns, so it survives a crash or `kill -9` of the server (not a power
 //! cut; `Synchronous::Full` covers that at the cost of an fsync per commit).
 
+mod hot;
 mod migrate;
 mod users;
 mod writer;
@@ -23,6 +24,7 @@ use cmfa_core::pool::UserPool;
 use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, UserFilter};
 use cmfa_core::store::{Store, StoreError, StoreResult};
 use cmfa_core::user::User;
+use hot::Hot;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -74,6 +76,8 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
     cache: Shared,
+    /// Recently used users and sessions (see [`hot`]).
+    hot: Hot,
     /// Held for the life of the store: a second process on the same data dir would make the
     /// cache stale, so it is refused at open.
     _lock: Option<File>,
@@ -218,6 +222,14 @@ impl SqliteStore {
         };
         conn.pragma_update(None, "synchronous", sync).map_err(from_sqlite)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(from_sqlite)?;
+        // The writer's page cache is never invalidated (no other connection writes), so a larger
+        // one saves re-reading B-tree pages from the file on every write (SQLite's default is
+        // 2 MiB); readers' caches are emptied by each commit, so they keep the default.
+        conn.pragma_update(None, "cache_size", -32_768).map_err(from_sqlite)?;
+        // Checkpoint every 8,192 pages (32 MiB) of WAL instead of 1,000: a page rewritten by
+        // many commits (an index leaf, the sessions table's last page) is copied back once.
+        conn.pragma_update(None, "wal_autocheckpoint", 8_192)
+            .map_err(from_sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(from_sqlite)?;
         migrate::run(&mut conn)?;
@@ -245,6 +257,7 @@ impl SqliteStore {
             writer: Writer::start(conn)?,
             readers: Readers::Writer,
             cache: Arc::new(RwLock::new(cache)),
+            hot: Hot::default(),
             _lock: lock,
         })
     }
@@ -322,11 +335,12 @@ impl Store for SqliteStore {
     }
 
     async fn delete_pool(&self, id: &str) -> StoreResult<()> {
-        let (key, gone, cache) = (id.to_owned(), id.to_owned(), self.cache.clone());
+        let (key, gone, cache, hot) = (id.to_owned(), id.to_owned(), self.cache.clone(), self.hot.clone());
         self.writer
             .write(
                 move |conn| delete_row(conn, "pools", &key),
                 move |_| {
+                    hot.deleted_pool(&gone);
                     let mut c = write_cache(&cache);
                     c.pools.remove(&gone);
                     c.keys.remove(&gone);
@@ -449,15 +463,32 @@ impl Store for SqliteStore {
         aliases: &[AliasKey],
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()> {
-        let (u, k, a, m) = (user.clone(), key.to_owned(), aliases.to_vec(), message.cloned());
+        let (u, k, a, m) = (
+            Arc::new(user.clone()),
+            key.to_owned(),
+            aliases.to_vec(),
+            message.cloned(),
+        );
+        let (hot, cached, ck) = (self.hot.clone(), u.clone(), k.clone());
         self.writer
-            .write(move |conn| users::create_user(conn, &u, &k, &a, m.as_ref()), |_| {})
+            .write(
+                move |conn| users::create_user(conn, &u, &k, &a, m.as_ref()),
+                move |_| hot.wrote_user(&ck, cached),
+            )
             .await
     }
 
     async fn get_user(&self, pool_id: &str, key: &str) -> StoreResult<Option<User>> {
+        let ticket = match self.hot.user(pool_id, key) {
+            Ok(u) => return Ok(Some(User::clone(&u))),
+            Err(t) => t,
+        };
         let (p, k) = (pool_id.to_owned(), key.to_owned());
-        self.query(move |conn| users::get_user(conn, &p, &k)).await
+        let found = self.query(move |conn| users::get_user(conn, &p, &k)).await?;
+        if let Some(u) = &found {
+            self.hot.fill_user(ticket, key, u);
+        }
+        Ok(found)
     }
 
     async fn find_alias(&self, pool_id: &str, alias: &AliasKey) -> StoreResult<Option<String>> {
@@ -472,16 +503,29 @@ impl Store for SqliteStore {
         aliases: &[AliasKey],
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()> {
-        let (u, k, a, m) = (user.clone(), key.to_owned(), aliases.to_vec(), message.cloned());
+        let (u, k, a, m) = (
+            Arc::new(user.clone()),
+            key.to_owned(),
+            aliases.to_vec(),
+            message.cloned(),
+        );
+        let (hot, cached, ck) = (self.hot.clone(), u.clone(), k.clone());
         self.writer
-            .write(move |conn| users::update_user(conn, &u, &k, &a, m.as_ref()), |_| {})
+            .write(
+                move |conn| users::update_user(conn, &u, &k, &a, m.as_ref()),
+                move |_| hot.wrote_user(&ck, cached),
+            )
             .await
     }
 
     async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()> {
-        let (p, k) = (pool_id.to_owned(), key.to_owned());
+        let (p, k, hot) = (pool_id.to_owned(), key.to_owned(), self.hot.clone());
+        let (p2, k2) = (p.clone(), k.clone());
         self.writer
-            .write(move |conn| users::delete_user(conn, &p, &k), |_| {})
+            .write(
+                move |conn| users::delete_user(conn, &p, &k),
+                move |_| hot.deleted_user(&p2, &k2),
+            )
             .await
     }
 
@@ -503,15 +547,27 @@ impl Store for SqliteStore {
     }
 
     async fn put_session(&self, session: &AuthSession) -> StoreResult<()> {
-        let s = session.clone();
+        let (s, hot) = (Arc::new(session.clone()), self.hot.clone());
+        let cached = s.clone();
         self.writer
-            .write(move |conn| users::put_session(conn, &s), |_| {})
+            .write(
+                move |conn| users::put_session(conn, &s),
+                move |_| hot.wrote_session(cached),
+            )
             .await
     }
 
     async fn get_session(&self, id: &str) -> StoreResult<Option<(AuthSession, bool)>> {
-        let id = id.to_owned();
-        self.query(move |conn| users::get_session(conn, &id)).await
+        let ticket = match self.hot.session(id) {
+            Ok((s, used)) => return Ok(Some((AuthSession::clone(&s), used))),
+            Err(t) => t,
+        };
+        let key = id.to_owned();
+        let found = self.query(move |conn| users::get_session(conn, &key)).await?;
+        if let Some((s, used)) = &found {
+            self.hot.fill_session(ticket, s, *used);
+        }
+        Ok(found)
     }
 
     async fn finish_sign_in(
@@ -523,10 +579,11 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (sid, u, k, r) = (
             session_id.map(str::to_owned),
-            user.clone(),
+            Arc::new(user.clone()),
             key.to_owned(),
             refresh.cloned(),
         );
+        let (hot, used, cached, ck) = (self.hot.clone(), sid.clone(), u.clone(), k.clone());
         self.writer
             .write(
                 move |conn| {
@@ -534,13 +591,18 @@ impl Store for SqliteStore {
                         users::use_session(conn, sid)?;
                     }
                     // Sign-in changes no alias or searchable attribute: only the record.
-                    versioned_update_keyed(conn, "users", &u.pool_id, &k, u.version as i64, &encode(&u)?)?;
+                    versioned_update_keyed(conn, "users", &u.pool_id, &k, u.version as i64, &encode(&*u)?)?;
                     if let Some(r) = &r {
                         users::put_refresh(conn, r)?;
                     }
                     Ok(())
                 },
-                |_| {},
+                move |_| {
+                    if let Some(sid) = &used {
+                        hot.used_session(sid);
+                    }
+                    hot.wrote_user(&ck, cached);
+                },
             )
             .await
     }

@@ -1,0 +1,234 @@
+//! Recently used users and sign-in sessions, held decoded in memory.
+//!
+//! Why: a sign-in reads its user and session again on every step, and in WAL mode every commit
+//! by the writer empties the page cache of each reader connection, so under write load a lookup
+//! by primary key goes back to the file for every B-tree page and then decodes the JSON row.
+//! This process is the only one using the data dir (see the lock in `open_dir`), so it can
+//! answer those reads from memory.
+//!
+//! Coherence: the database stays the only truth; entries are copies. Every write that changes a
+//! user or a session updates this cache on the writer thread right after its commit, in commit
+//! order (write-through). A reader that missed fills the cache only if no user or session write
+//! was applied between the start of its read and its fill (the `epoch`), so a slow reader can
+//! never put back a row that a newer commit replaced or deleted. Evicting an entry is always
+//! safe: the next read goes to the database.
+
+use cmfa_core::auth::session::AuthSession;
+use cmfa_core::user::User;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Upper bound on cached users and on cached sessions (each).
+const CAPACITY: usize = 65_536;
+
+#[derive(Default)]
+struct Inner {
+    /// Bumped by every applied write; see the module notes.
+    epoch: u64,
+    /// pool id -> user key -> user.
+    users: HashMap<String, HashMap<String, Arc<User>>>,
+    user_count: usize,
+    /// session id -> (session, used).
+    sessions: HashMap<String, (Arc<AuthSession>, bool)>,
+}
+
+/// The cache; cheap to share between the store and its writer's post-commit steps.
+#[derive(Default, Clone)]
+pub(super) struct Hot(Arc<Mutex<Inner>>);
+
+/// Where a reader started, to be handed back to `fill_*` after its query.
+#[derive(Clone, Copy)]
+pub(super) struct Ticket(u64);
+
+impl Hot {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every update below leaves the maps consistent before it can panic.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached user, or a ticket for filling it after reading the database.
+    pub(super) fn user(&self, pool_id: &str, key: &str) -> Result<Arc<User>, Ticket> {
+        let g = self.lock();
+        match g.users.get(pool_id).and_then(|m| m.get(key)) {
+            Some(u) => Ok(u.clone()),
+            None => Err(Ticket(g.epoch)),
+        }
+    }
+
+    /// Caches what a reader found, unless a write was applied since its ticket.
+    pub(super) fn fill_user(&self, ticket: Ticket, key: &str, user: &User) {
+        let mut g = self.lock();
+        if g.epoch == ticket.0 {
+            g.put_user(key, Arc::new(user.clone()));
+        }
+    }
+
+    /// After a commit that wrote `user` under `key`.
+    pub(super) fn wrote_user(&self, key: &str, user: Arc<User>) {
+        let mut g = self.lock();
+        g.epoch += 1;
+        g.put_user(key, user);
+    }
+
+    /// After a commit that deleted a user.
+    pub(super) fn deleted_user(&self, pool_id: &str, key: &str) {
+        let mut g = self.lock();
+        g.epoch += 1;
+        if let Some(m) = g.users.get_mut(pool_id)
+            && m.remove(key).is_some()
+        {
+            g.user_count -= 1;
+        }
+    }
+
+    /// After a commit that deleted a pool (and, by cascade, its users and sessions).
+    pub(super) fn deleted_pool(&self, pool_id: &str) {
+        let mut g = self.lock();
+        g.epoch += 1;
+        if let Some(m) = g.users.remove(pool_id) {
+            g.user_count -= m.len();
+        }
+        g.sessions.retain(|_, (s, _)| s.pool_id != pool_id);
+    }
+
+    /// The cached session and whether it was used, or a ticket for filling it.
+    pub(super) fn session(&self, id: &str) -> Result<(Arc<AuthSession>, bool), Ticket> {
+        let g = self.lock();
+        match g.sessions.get(id) {
+            Some((s, used)) => Ok((s.clone(), *used)),
+            None => Err(Ticket(g.epoch)),
+        }
+    }
+
+    /// Caches a session a reader found, unless a write was applied since its ticket.
+    pub(super) fn fill_session(&self, ticket: Ticket, session: &AuthSession, used: bool) {
+        let mut g = self.lock();
+        if g.epoch == ticket.0 {
+            g.put_session(Arc::new(session.clone()), used);
+        }
+    }
+
+    /// After a commit that stored a new session.
+    pub(super) fn wrote_session(&self, session: Arc<AuthSession>) {
+        let mut g = self.lock();
+        g.epoch += 1;
+        g.put_session(session, false);
+    }
+
+    /// After a commit that marked a session used.
+    pub(super) fn used_session(&self, id: &str) {
+        let mut g = self.lock();
+        g.epoch += 1;
+        if let Some((_, used)) = g.sessions.get_mut(id) {
+            *used = true;
+        }
+    }
+}
+
+impl Inner {
+    fn put_user(&mut self, key: &str, user: Arc<User>) {
+        if self.user_count >= CAPACITY {
+            self.evict_user();
+        }
+        let pool = match self.users.get_mut(user.pool_id.as_str()) {
+            Some(m) => m,
+            None => self.users.entry(user.pool_id.clone()).or_default(),
+        };
+        if pool.insert(key.to_owned(), user).is_none() {
+            self.user_count += 1;
+        }
+    }
+
+    /// Drops one cached user (any): the cache only has to stay bounded.
+    fn evict_user(&mut self) {
+        let Some((pool, m)) = self.users.iter_mut().find(|(_, m)| !m.is_empty()) else {
+            return;
+        };
+        if let Some(k) = m.keys().next().cloned() {
+            m.remove(&k);
+            self.user_count -= 1;
+        }
+        if m.is_empty() {
+            let pool = pool.clone();
+            self.users.remove(&pool);
+        }
+    }
+
+    fn put_session(&mut self, session: Arc<AuthSession>, used: bool) {
+        if self.sessions.len() >= CAPACITY {
+            // Sessions are short-lived: drop the expired ones, or else the oldest half by expiry.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            self.sessions.retain(|_, (s, _)| s.expires_at > now);
+            if self.sessions.len() >= CAPACITY {
+                let mut expiries: Vec<f64> = self.sessions.values().map(|(s, _)| s.expires_at).collect();
+                let mid = expiries.len() / 2;
+                let (_, median, _) = expiries.select_nth_unstable_by(mid, f64::total_cmp);
+                let median = *median;
+                self.sessions.retain(|_, (s, _)| s.expires_at > median);
+            }
+        }
+        self.sessions.insert(session.id.clone(), (session, used));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(pool: &str, name: &str, version: u64) -> User {
+        serde_json::from_value(serde_json::json!({
+            "pool_id": pool, "username": name, "sub": name, "attributes": [], "enabled": true,
+            "status": "CONFIRMED", "created": 1.0, "modified": 1.0, "password": null,
+            "lockout": {"failures": 0, "last_failure": 0.0, "locked_until": 0.0},
+            "fresh_from_sign_up": false, "version": version,
+        }))
+        .expect("a user")
+    }
+
+    #[test]
+    fn a_fill_that_raced_a_write_is_dropped() {
+        let hot = Hot::default();
+        let Err(ticket) = hot.user("p", "alice") else {
+            panic!("empty cache")
+        };
+        // A write commits while the reader is still reading the old row.
+        hot.wrote_user("alice", Arc::new(user("p", "alice", 2)));
+        hot.fill_user(ticket, "alice", &user("p", "alice", 1));
+        assert_eq!(hot.user("p", "alice").ok().map(|u| u.version), Some(2));
+
+        // A delete races a reader: the reader's copy must not come back.
+        let Err(ticket) = hot.user("p", "bob") else {
+            panic!("bob is not cached")
+        };
+        hot.deleted_user("p", "alice");
+        hot.fill_user(ticket, "bob", &user("p", "bob", 1));
+        assert!(hot.user("p", "bob").is_err());
+        assert!(hot.user("p", "alice").is_err());
+    }
+
+    #[test]
+    fn a_fill_with_no_write_in_between_is_kept() {
+        let hot = Hot::default();
+        let Err(ticket) = hot.user("p", "carol") else {
+            panic!("empty cache")
+        };
+        hot.fill_user(ticket, "carol", &user("p", "carol", 3));
+        assert_eq!(hot.user("p", "carol").ok().map(|u| u.version), Some(3));
+        hot.deleted_pool("p");
+        assert!(hot.user("p", "carol").is_err());
+    }
+
+    #[test]
+    fn stays_bounded() {
+        let hot = Hot::default();
+        for i in 0..CAPACITY + 10 {
+            hot.wrote_user(&format!("u{i}"), Arc::new(user("p", &format!("u{i}"), 1)));
+        }
+        let g = hot.lock();
+        assert_eq!(g.user_count, CAPACITY);
+        assert_eq!(g.users.values().map(HashMap::len).sum::<usize>(), CAPACITY);
+    }
+}
