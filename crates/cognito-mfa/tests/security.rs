@@ -1078,3 +1078,48 @@ async fn debug_logs_carry_no_password_code_or_token() {
         assert!(!contains_code(&log, s), "the log contains the {what} {s}:\n{log}");
     }
 }
+
+#[tokio::test]
+async fn refresh_tokens_are_sealed_bound_to_their_pool_and_refused_when_altered() {
+    let server = TestServer::start().await;
+    let c = sdk_client(&server.url);
+    let (pool, other_pool) = (new_pool(&c).await, new_pool(&c).await);
+    let (client, _) = app_client(&c, &pool, false, None).await;
+    let (foreign_client, _) = app_client(&c, &other_pool, false, None).await;
+    let password = "Sealed-Passw0rd!";
+    confirmed_user(&c, &pool, "lena", password).await;
+    confirmed_user(&c, &other_pool, "lena", password).await;
+    let tokens = sign_in(&c, &client, "lena", password).await;
+    let rt = tokens.refresh_token().unwrap();
+
+    // Shaped like Cognito's: a five-part compact JWE whose header names A256GCM; nothing of the
+    // user readable inside.
+    let parts: Vec<&str> = rt.split('.').collect();
+    assert_eq!(parts.len(), 5, "{rt}");
+    let header: Value = serde_json::from_slice(&B64URL.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["cty"], "JWT");
+    assert_eq!(header["enc"], "A256GCM");
+    assert!(!rt.contains("lena") && !rt.contains(&pool));
+
+    // A same-named user of another pool cannot use it, nor can anyone with any part altered.
+    assert_err(
+        refresh(&c, &foreign_client, rt).await,
+        "NotAuthorizedException",
+        Some("Invalid Refresh Token"),
+    );
+    for i in 2..5 {
+        let mut altered: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+        let first = if altered[i].starts_with('A') { 'B' } else { 'A' };
+        altered[i].replace_range(0..1, &first.to_string());
+        assert_err(
+            refresh(&c, &client, &altered.join(".")).await,
+            "NotAuthorizedException",
+            Some("Invalid Refresh Token"),
+        );
+    }
+    // Untouched, it works, and keeps working for the same sign-in.
+    for _ in 0..2 {
+        refresh(&c, &client, rt).await.expect("refresh");
+    }
+    server.stop().await;
+}

@@ -100,6 +100,9 @@ struct ParsedKey {
     /// JWK `n` and `e`, base64url of the big-endian bytes without leading zeros.
     n_b64: String,
     e_b64: String,
+    /// A secret derived from the private key (HKDF-SHA256), for sealing refresh tokens: see
+    /// [`super::refresh`]. Derived, not stored, so existing keys need no migration.
+    refresh_secret: [u8; 32],
 }
 
 /// The stored form of a [`SigningKey`].
@@ -134,6 +137,11 @@ impl SigningKey {
             kid,
             parsed: Arc::new(ParsedKey::new(private)?),
         })
+    }
+
+    /// The secret refresh tokens of this key's pool are sealed with (never leaves the process).
+    pub(crate) fn refresh_secret(&self) -> &[u8; 32] {
+        &self.parsed.refresh_secret
     }
 
     /// The key's public half as a JWK, with its members in the order AWS's JWKS shows them.
@@ -197,6 +205,10 @@ impl ParsedKey {
             n: private.n_bytes().to_vec(),
             e: private.e_bytes().to_vec(),
         };
+        let mut refresh_secret = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"cognito-mfa"), der.as_bytes())
+            .expand(b"refresh-token sealing key v1", &mut refresh_secret)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
         Ok(ParsedKey {
             private,
             signer,
@@ -204,6 +216,7 @@ impl ParsedKey {
             public,
             n_b64,
             e_b64,
+            refresh_secret,
         })
     }
 }

@@ -192,6 +192,7 @@ mod tests {
             fresh_from_sign_up: false,
             codes: vec![],
             mfa: Default::default(),
+            signed_out_at_ms: 0,
             version: 1,
         }
     }

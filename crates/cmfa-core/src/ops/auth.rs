@@ -7,6 +7,7 @@
 use super::users::{USER_NOT_FOUND, check_secret_hash, user_type};
 use super::{Caller, Service};
 use crate::auth::issue::{TokenContext, access_claims, id_claims};
+use crate::auth::refresh::{self, RefreshClaims, signed_in_before_sign_out};
 use crate::auth::session::{AuthSession, Challenge, EXPIRED_SESSION, INVALID_SESSION, USED_SESSION, new_session_id};
 use crate::auth::srp;
 use crate::auth::tokens::{self, Claims, SigningKey, TokenError};
@@ -146,7 +147,7 @@ impl Service {
         let keys = self.pool_keys(&pool.id).await?;
         let life = client::lifetimes(&client.config);
         let now = self.clock.now() as i64;
-        let origin_jti = uuid::Uuid::new_v4().to_string();
+        let origin_jti = refresh::new_origin_jti(self.clock.now(), user.signed_out_at_ms);
         let event_id = uuid::Uuid::new_v4().to_string();
         let issuer = self.issuer(&pool.id);
         let ctx = TokenContext {
@@ -159,23 +160,24 @@ impl Service {
         };
         let access = keys.access.sign(&access_claims(&ctx, &user, life.access));
         let id = keys.id.sign(&id_claims(&ctx, &user, life.id));
-        let refresh = tokens::new_refresh_token();
-        let record = RefreshRecord {
-            hash: tokens::refresh_token_hash(&refresh),
-            pool_id: pool.id.clone(),
-            client_id: client.client_id.clone(),
-            username_key: key.to_owned(),
-            origin_jti,
-            auth_time: now,
-            expires_at: now as f64 + life.refresh as f64,
-            revoked: false,
-        };
+        // Sealed: issuing a refresh token writes nothing (see `auth::refresh`).
+        let refresh = refresh::seal(
+            &keys.access,
+            &RefreshClaims {
+                pool_id: pool.id.clone(),
+                client_id: client.client_id.clone(),
+                username_key: key.to_owned(),
+                origin_jti,
+                auth_time: now,
+                expires_at: now as f64 + life.refresh as f64,
+            },
+        );
         let mut attempts = 0;
         loop {
             user.lockout.succeed();
             user.fresh_from_sign_up = false;
             user.version += 1;
-            match self.store.finish_sign_in(session_id, &user, key, Some(&record)).await {
+            match self.store.finish_sign_in(session_id, &user, key, None).await {
                 Ok(()) => break,
                 Err(StoreError::Conflict) => {
                     if let Some(sid) = session_id
@@ -417,11 +419,7 @@ impl Service {
     async fn refresh(&self, pool: &UserPool, client: &AppClient, p: &BTreeMap<String, String>) -> Result<Step> {
         let token = param(p, "REFRESH_TOKEN")?;
         let bad = || DomainError::NotAuthorized(BAD_REFRESH.into());
-        let rec = self
-            .store
-            .get_refresh(&tokens::refresh_token_hash(token))
-            .await?
-            .ok_or_else(bad)?;
+        let rec = self.find_refresh(pool, token).await?.ok_or_else(bad)?;
         if rec.client_id != client.client_id || rec.pool_id != pool.id {
             return Err(bad());
         }
@@ -439,6 +437,9 @@ impl Service {
         check_secret_hash(client, &user.username, p.get("SECRET_HASH").map(String::as_str))?;
         if !user.enabled {
             return Err(DomainError::NotAuthorized(DISABLED.into()));
+        }
+        if signed_in_before_sign_out(&rec.origin_jti, rec.auth_time, user.signed_out_at_ms) {
+            return Err(DomainError::NotAuthorized(REVOKED_REFRESH.into()));
         }
         let keys = self.pool_keys(&pool.id).await?;
         let life = client::lifetimes(&client.config);
@@ -767,6 +768,10 @@ impl Service {
         if !user.enabled {
             return Err(DomainError::NotAuthorized(DISABLED.into()));
         }
+        let auth_time = claims.get("auth_time").and_then(|v| v.as_i64()).unwrap_or(0);
+        if signed_in_before_sign_out(origin, auth_time, user.signed_out_at_ms) {
+            return Err(DomainError::NotAuthorized(REVOKED_ACCESS.into()));
+        }
         Ok((pool, key, user, claims))
     }
 
@@ -823,7 +828,7 @@ impl Service {
 
     pub async fn global_sign_out(&self, req: GlobalSignOutRequest) -> Result<GlobalSignOutResponse> {
         let (pool, key, _, _) = self.authenticate(&req.access_token).await?;
-        self.store.revoke_user_tokens(&pool.id, &key).await?;
+        self.sign_out_everywhere(&pool, &key).await?;
         Ok(GlobalSignOutResponse {})
     }
 
@@ -834,8 +839,56 @@ impl Service {
     ) -> Result<AdminUserGlobalSignOutResponse> {
         let pool = self.load_pool(caller, &req.user_pool_id).await?;
         let (key, _) = self.require_user(&pool, &req.username).await?;
-        self.store.revoke_user_tokens(&pool.id, &key).await?;
+        self.sign_out_everywhere(&pool, &key).await?;
         Ok(AdminUserGlobalSignOutResponse {})
+    }
+
+    /// Revokes every token of every earlier sign-in of the user: stamps the user with the time
+    /// (see `auth::refresh::signed_in_before_sign_out`), past every sign-in id issued so far.
+    async fn sign_out_everywhere(&self, pool: &UserPool, key: &str) -> Result<()> {
+        // Refresh tokens from before sealed tokens are revoked through their stored records.
+        self.store.revoke_user_tokens(&pool.id, key).await?;
+        for _ in 0..5 {
+            let mut user = self
+                .store
+                .get_user(&pool.id, key)
+                .await?
+                .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))?;
+            // Sign-in ids issued after the previous sign-out start at most one millisecond past
+            // it, even when the clock lags; two past it covers them too.
+            let now_ms = (self.clock.now() * 1000.0).max(0.0) as u64;
+            user.signed_out_at_ms = now_ms.max(user.signed_out_at_ms + 2);
+            user.version += 1;
+            // Only the user record changes (no alias or searchable attribute).
+            match self.store.finish_sign_in(None, &user, key, None).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(DomainError::ConcurrentModification(
+            "Too many concurrent changes to the user; try again.".into(),
+        ))
+    }
+
+    /// The sign-in a refresh token belongs to: opened from a sealed token, or looked up for a
+    /// token from before sealed tokens. `None` for anything else.
+    async fn find_refresh(&self, pool: &UserPool, token: &str) -> Result<Option<RefreshRecord>> {
+        let keys = self.pool_keys(&pool.id).await?;
+        if let Some(c) = refresh::open(&keys.access, token) {
+            let revoked = self.store.is_origin_revoked(&c.origin_jti).await?;
+            return Ok(Some(RefreshRecord {
+                hash: String::new(),
+                pool_id: c.pool_id,
+                client_id: c.client_id,
+                username_key: c.username_key,
+                origin_jti: c.origin_jti,
+                auth_time: c.auth_time,
+                expires_at: c.expires_at,
+                revoked,
+            }));
+        }
+        Ok(self.store.get_refresh(&tokens::refresh_token_hash(token)).await?)
     }
 
     pub async fn revoke_token(&self, req: RevokeTokenRequest) -> Result<RevokeTokenResponse> {
@@ -853,7 +906,7 @@ impl Service {
                 "Token revocation is not enabled for this client.".into(),
             ));
         }
-        let Some(rec) = self.store.get_refresh(&tokens::refresh_token_hash(&req.token)).await? else {
+        let Some(rec) = self.find_refresh(&pool, &req.token).await? else {
             // AWS answers success for tokens it cannot find, so revocation cannot probe tokens.
             return Ok(RevokeTokenResponse {});
         };

@@ -298,6 +298,7 @@ impl Service {
                 fresh_from_sign_up: false,
                 codes: vec![],
                 mfa: Default::default(),
+                signed_out_at_ms: 0,
                 version: 1,
             };
             now_attr(&mut u, kind, username);
@@ -325,6 +326,7 @@ impl Service {
             fresh_from_sign_up: false,
             codes: vec![],
             mfa: Default::default(),
+            signed_out_at_ms: 0,
             version: 1,
         })
     }

@@ -36,6 +36,10 @@ pub struct User {
     /// MFA factors and the authenticator app.
     #[serde(default)]
     pub mfa: mfa::UserMfa,
+    /// When the user was last signed out everywhere (GlobalSignOut, AdminUserGlobalSignOut), in
+    /// Unix milliseconds; 0 if never. Every token of an earlier sign-in is refused.
+    #[serde(default)]
+    pub signed_out_at_ms: u64,
     pub version: u64,
 }
 
