@@ -7,7 +7,7 @@
 #
 # Env overrides: BENCH_DURATION (per scenario, e.g. 10s), BENCH_CONNECTIONS (default 32),
 # BENCH_THREADS (cmfa-bench runtime threads, default 2), BENCH_PW_USERS (1000), BENCH_TOTP_USERS
-# (24000), BENCH_GET_USERS (1000), BENCH_LIST_USERS (100000), BENCH_DEFAULT_USERS (200, for the
+# (36000), BENCH_GET_USERS (1000), BENCH_LIST_USERS (100000), BENCH_DEFAULT_USERS (200, for the
 # default-hash sign-ins), BENCH_INPROC_DURATION (hash-only and sign-only, per thread count, 5s),
 # BENCH_SKIP_BUILD=1, BENCH_KEEP_TMP=1, BENCH_WAIT_IDLE=SECONDS (wait for a quiet machine first).
 set -euo pipefail
@@ -38,7 +38,7 @@ if [[ $quick == 1 ]]; then
 else
     DURATION="${BENCH_DURATION:-10s}"
     LIST_USERS="${BENCH_LIST_USERS:-100000}"
-    TOTP_USERS="${BENCH_TOTP_USERS:-24000}"
+    TOTP_USERS="${BENCH_TOTP_USERS:-36000}"
     INPROC_DURATION="${BENCH_INPROC_DURATION:-5s}"
 fi
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"

@@ -51,7 +51,7 @@ impl ScenarioName {
     fn default_users(self) -> usize {
         match self {
             ScenarioName::SigninPassword | ScenarioName::Getuser => 1_000,
-            ScenarioName::SigninTotp => 24_000,
+            ScenarioName::SigninTotp => 36_000,
             ScenarioName::Listusers => 100_000,
             ScenarioName::HashOnly | ScenarioName::SignOnly => 0,
         }
@@ -74,7 +74,7 @@ struct Args {
     duration: Duration,
     #[arg(long, value_enum)]
     scenario: ScenarioName,
-    /// Users to create (default: signin-password and getuser 1000, signin-totp 24000 (each can
+    /// Users to create (default: signin-password and getuser 1000, signin-totp 36000 (each can
     /// sign in once per 30-s TOTP step), listusers 100000).
     #[arg(long)]
     users: Option<usize>,
