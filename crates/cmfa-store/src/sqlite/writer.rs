@@ -6,13 +6,6 @@
 //! A caller is answered only after the commit, so an acknowledged write is durable. A lone write
 //! is committed at once, with no added delay.
 //!
-//! Gathering: under moderate concurrency the queue holds only a write or two when the writer
-//! wakes, so each commit (its WAL frames, one `pwrite` each, and the thread hand-offs) serves few
-//! callers. When the previous batch had between 2 and `GATHER_BELOW - 1` writes, the writer lets
-//! writes accumulate for `GATHER` first: a millisecond more latency for a write that is already
-//! waiting among others, for several times fewer commits. Alone, or with batches already large,
-//! it does not wait.
-//!
 //! Each write runs inside its own savepoint, so one that fails is rolled back alone and the
 //! others in the batch still commit. A write may carry an `after` step that runs on the writer
 //! thread right after a successful commit, in commit order: that is where caches are updated, so
@@ -25,10 +18,6 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 const MAX_BATCH: usize = 256;
-/// How long the writer lets writes accumulate when gathering (see the module notes).
-const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
-/// Batches of at least this many writes amortize a commit well enough: no gathering after them.
-const GATHER_BELOW: usize = 8;
 
 /// What a job leaves to do once the batch's commit has succeeded or failed.
 type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
@@ -115,12 +104,7 @@ fn exec(conn: &Connection, sql: &str) -> StoreResult<()> {
 fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     let mut finishes: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
-    let mut last_batch = 0;
     while let Ok(first) = rx.recv() {
-        if (2..GATHER_BELOW).contains(&last_batch) {
-            // Senders do not wake a sleeping receiver; the writes wait in the queue.
-            std::thread::sleep(GATHER);
-        }
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -128,7 +112,6 @@ fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        last_batch = batch.len();
         if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
             for job in batch.drain(..) {
                 job.abort(e.clone());
