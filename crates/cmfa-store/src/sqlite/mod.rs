@@ -71,6 +71,9 @@ fn write_cache(cache: &Shared) -> std::sync::RwLockWriteGuard<'_, Cache> {
     cache.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `users::create_user` or `users::update_user`.
+type UserWrite = fn(&Connection, &User, &str, &[AliasKey], Option<&OutboundMessage>) -> StoreResult<()>;
+
 /// SQLite-backed store.
 pub struct SqliteStore {
     writer: Writer,
@@ -287,6 +290,30 @@ impl SqliteStore {
         }
     }
 
+    /// Creates or updates a user (`op`), then caches the saved user once committed.
+    async fn write_user(
+        &self,
+        user: &User,
+        key: &str,
+        aliases: &[AliasKey],
+        message: Option<&OutboundMessage>,
+        op: UserWrite,
+    ) -> StoreResult<()> {
+        let (u, k, a, m) = (
+            Arc::new(user.clone()),
+            key.to_owned(),
+            aliases.to_vec(),
+            message.cloned(),
+        );
+        let (hot, cached, ck) = (self.hot.clone(), u.clone(), k.clone());
+        self.writer
+            .write(
+                move |conn| op(conn, &u, &k, &a, m.as_ref()),
+                move |_| hot.wrote_user(&ck, cached),
+            )
+            .await
+    }
+
     fn now() -> f64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -463,19 +490,7 @@ impl Store for SqliteStore {
         aliases: &[AliasKey],
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()> {
-        let (u, k, a, m) = (
-            Arc::new(user.clone()),
-            key.to_owned(),
-            aliases.to_vec(),
-            message.cloned(),
-        );
-        let (hot, cached, ck) = (self.hot.clone(), u.clone(), k.clone());
-        self.writer
-            .write(
-                move |conn| users::create_user(conn, &u, &k, &a, m.as_ref()),
-                move |_| hot.wrote_user(&ck, cached),
-            )
-            .await
+        self.write_user(user, key, aliases, message, users::create_user).await
     }
 
     async fn get_user(&self, pool_id: &str, key: &str) -> StoreResult<Option<User>> {
@@ -503,19 +518,7 @@ impl Store for SqliteStore {
         aliases: &[AliasKey],
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()> {
-        let (u, k, a, m) = (
-            Arc::new(user.clone()),
-            key.to_owned(),
-            aliases.to_vec(),
-            message.cloned(),
-        );
-        let (hot, cached, ck) = (self.hot.clone(), u.clone(), k.clone());
-        self.writer
-            .write(
-                move |conn| users::update_user(conn, &u, &k, &a, m.as_ref()),
-                move |_| hot.wrote_user(&ck, cached),
-            )
-            .await
+        self.write_user(user, key, aliases, message, users::update_user).await
     }
 
     async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()> {
