@@ -172,35 +172,17 @@ impl Service {
                 expires_at: now as f64 + life.refresh as f64,
             },
         );
-        let mut attempts = 0;
-        loop {
-            user.lockout.succeed();
-            user.fresh_from_sign_up = false;
-            user.version += 1;
-            match self.store.finish_sign_in(session_id, &user, key, None).await {
-                Ok(()) => break,
-                Err(StoreError::Conflict) => {
-                    if let Some(sid) = session_id
-                        && matches!(self.store.get_session(sid).await?, Some((_, true)))
-                    {
-                        return Err(DomainError::NotAuthorized(USED_SESSION.into()));
-                    }
-                    attempts += 1;
-                    if attempts >= 5 {
-                        return Err(DomainError::ConcurrentModification(
-                            "Too many concurrent changes to the user; try again.".into(),
-                        ));
-                    }
-                    user = self
-                        .store
-                        .get_user(&pool.id, key)
-                        .await?
-                        .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))?;
-                    prepare(&mut user)?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let signed_in = |u: &mut User| {
+            u.lockout.succeed();
+            u.fresh_from_sign_up = false;
+        };
+        signed_in(&mut user);
+        self.save_record(&pool.id, key, user, session_id, |u| {
+            prepare(u)?;
+            signed_in(u);
+            Ok(())
+        })
+        .await?;
         Ok(AuthenticationResultType {
             access_token: Some(access),
             expires_in: Some(life.access as i32),
@@ -848,27 +830,64 @@ impl Service {
     async fn sign_out_everywhere(&self, pool: &UserPool, key: &str) -> Result<()> {
         // Refresh tokens from before sealed tokens are revoked through their stored records.
         self.store.revoke_user_tokens(&pool.id, key).await?;
-        for _ in 0..5 {
-            let mut user = self
-                .store
-                .get_user(&pool.id, key)
-                .await?
-                .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))?;
+        let stamp = |u: &mut User| {
             // Sign-in ids issued after the previous sign-out start at most one millisecond past
             // it, even when the clock lags; two past it covers them too.
             let now_ms = (self.clock.now() * 1000.0).max(0.0) as u64;
-            user.signed_out_at_ms = now_ms.max(user.signed_out_at_ms + 2);
+            u.signed_out_at_ms = now_ms.max(u.signed_out_at_ms + 2);
+            Ok(())
+        };
+        let mut user = self
+            .store
+            .get_user(&pool.id, key)
+            .await?
+            .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))?;
+        stamp(&mut user)?;
+        self.save_record(&pool.id, key, user, None, stamp).await
+    }
+
+    /// Saves `user`'s record (no alias or searchable attribute changes), consuming `session_id`
+    /// if given, with a version check. If another request changed the user meanwhile, reads it
+    /// again and applies `redo` to the new state (so, say, a TOTP step used by a racing sign-in
+    /// is refused) instead of failing; five lost races in a row give up.
+    async fn save_record<F>(
+        &self,
+        pool_id: &str,
+        key: &str,
+        mut user: User,
+        session_id: Option<&str>,
+        redo: F,
+    ) -> Result<()>
+    where
+        F: Fn(&mut User) -> Result<()>,
+    {
+        let mut attempts = 0;
+        loop {
             user.version += 1;
-            // Only the user record changes (no alias or searchable attribute).
-            match self.store.finish_sign_in(None, &user, key, None).await {
+            match self.store.finish_sign_in(session_id, &user, key, None).await {
                 Ok(()) => return Ok(()),
-                Err(StoreError::Conflict) => continue,
+                Err(StoreError::Conflict) => {
+                    if let Some(sid) = session_id
+                        && matches!(self.store.get_session(sid).await?, Some((_, true)))
+                    {
+                        return Err(DomainError::NotAuthorized(USED_SESSION.into()));
+                    }
+                    attempts += 1;
+                    if attempts >= 5 {
+                        return Err(DomainError::ConcurrentModification(
+                            "Too many concurrent changes to the user; try again.".into(),
+                        ));
+                    }
+                    user = self
+                        .store
+                        .get_user(pool_id, key)
+                        .await?
+                        .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))?;
+                    redo(&mut user)?;
+                }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(DomainError::ConcurrentModification(
-            "Too many concurrent changes to the user; try again.".into(),
-        ))
     }
 
     /// The sign-in a refresh token belongs to: opened from a sealed token, or looked up for a

@@ -71,6 +71,14 @@ fn write_cache(cache: &Shared) -> std::sync::RwLockWriteGuard<'_, Cache> {
     cache.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The OS clock in Unix seconds: revocation and outbox timestamps, session eviction.
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 /// `users::create_user` or `users::update_user`.
 type UserWrite = fn(&Connection, &User, &str, &[AliasKey], Option<&OutboundMessage>) -> StoreResult<()>;
 
@@ -312,13 +320,6 @@ impl SqliteStore {
                 move |_| hot.wrote_user(&ck, cached),
             )
             .await
-    }
-
-    fn now() -> f64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0)
     }
 }
 
@@ -622,7 +623,7 @@ impl Store for SqliteStore {
             self.cache.clone(),
             origin_jti.to_owned(),
         );
-        let now = Self::now();
+        let now = unix_now();
         self.writer
             .write(
                 move |conn| users::revoke_origin(conn, &p, &j, now),
@@ -635,7 +636,7 @@ impl Store for SqliteStore {
 
     async fn revoke_user_tokens(&self, pool_id: &str, key: &str) -> StoreResult<()> {
         let (p, k, cache) = (pool_id.to_owned(), key.to_owned(), self.cache.clone());
-        let now = Self::now();
+        let now = unix_now();
         self.writer
             .write(
                 move |conn| users::revoke_user(conn, &p, &k, now),
