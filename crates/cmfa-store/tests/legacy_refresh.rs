@@ -2,7 +2,7 @@
 //! holds) keep working after an upgrade, until they expire or the user signs out everywhere;
 //! sealed tokens never touch that table.
 
-use cmfa_core::auth::tokens::{new_refresh_token, refresh_token_hash};
+use cmfa_core::auth::tokens::refresh_token_hash;
 use cmfa_core::clock::SystemClock;
 use cmfa_core::error::DomainError;
 use cmfa_core::ops::{Caller, Service};
@@ -67,8 +67,12 @@ async fn a_stored_legacy_refresh_token_refreshes_until_a_global_sign_out() {
     .await
     .unwrap();
 
-    // What an older version stored for a sign-in.
-    let legacy = new_refresh_token();
+    // What an older version stored for a sign-in: the hash of an opaque `cmfa_rt_` token.
+    let legacy = format!(
+        "cmfa_rt_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

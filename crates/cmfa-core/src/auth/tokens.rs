@@ -1,5 +1,6 @@
 //! Token cryptography: a pool's RS256 signing keys, its JWKS, compact-JWS signing and verification
-//! of ID/access tokens, and opaque refresh tokens with the hash we store in their place.
+//! of ID/access tokens, and the hash under which older versions stored their opaque refresh
+//! tokens (refresh tokens are now sealed: see [`super::refresh`]).
 //!
 //! Everything here is pure: no clock (the caller passes `now`), no storage, no HTTP. Which claims go
 //! into a token, and which `token_use`/`client_id`/`iss` a caller accepts, is the auth engine's
@@ -45,11 +46,13 @@ const MAX_KEY_BITS: usize = 4096;
 /// carries every user attribute (up to 50 custom ones of 2,048 characters), and base64 adds a third.
 const MAX_TOKEN_LEN: usize = 256 * 1024;
 
-/// Marks our refresh tokens, so that a leaked one is easy to recognise (secret scanners, logs).
-/// Only characters of Cognito's `TokenModelType` pattern `[A-Za-z0-9-_=.]+`.
+/// Marked the opaque refresh tokens of older versions (secret scanners, logs). Only characters of
+/// Cognito's `TokenModelType` pattern `[A-Za-z0-9-_=.]+`.
+#[cfg(test)]
 const REFRESH_TOKEN_PREFIX: &str = "cmfa_rt_";
 
 /// 512 bits: far beyond guessing, so the stored hash needs no key or stretching.
+#[cfg(test)]
 const REFRESH_TOKEN_BYTES: usize = 64;
 
 /// Why a token was refused. Callers map every variant to the same client-facing
@@ -331,10 +334,10 @@ fn decode_json_object(part: &str) -> Result<Claims, TokenError> {
     serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
 }
 
-/// A new opaque refresh token: a fixed prefix and 64 random bytes in base64url (94 characters).
-/// Opaque on purpose: clients never parse Cognito's refresh tokens, and an opaque token can be
-/// revoked by deleting its stored hash.
-pub fn new_refresh_token() -> String {
+/// An opaque refresh token as older versions issued them: a fixed prefix and 64 random bytes in
+/// base64url (94 characters), stored as [`refresh_token_hash`]. Tests only: issuing now seals.
+#[cfg(test)]
+fn new_refresh_token() -> String {
     let mut bytes = [0u8; REFRESH_TOKEN_BYTES];
     UnwrapErr(getrandom::SysRng).fill_bytes(&mut bytes);
     let mut token = String::with_capacity(REFRESH_TOKEN_PREFIX.len() + REFRESH_TOKEN_BYTES.div_ceil(3) * 4);
@@ -343,7 +346,7 @@ pub fn new_refresh_token() -> String {
     token
 }
 
-/// What we store instead of a refresh token: SHA-256, lowercase hex. A plain fast hash suffices
+/// What older versions stored instead of a refresh token: SHA-256, lowercase hex. A plain fast hash suffices
 /// because the token has 512 random bits; a stolen database yields nothing that can be replayed.
 pub fn refresh_token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
