@@ -10,6 +10,7 @@
 //! file before the call returns, so it survives a crash or `kill -9` of the server (not a power
 //! cut; `Synchronous::Full` covers that at the cost of an fsync per commit).
 
+mod checkpoint;
 mod hot;
 mod migrate;
 mod users;
@@ -17,6 +18,7 @@ mod writer;
 
 use crate::error::{corrupt, from_sqlite};
 use async_trait::async_trait;
+use checkpoint::Checkpointer;
 use cmfa_core::auth::session::AuthSession;
 use cmfa_core::client::AppClient;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
@@ -89,6 +91,8 @@ pub struct SqliteStore {
     cache: Shared,
     /// Recently used users and sessions (see [`hot`]).
     hot: Hot,
+    /// Copies the WAL back off the writer's path (file databases only).
+    _checkpointer: Option<Checkpointer>,
     /// Held for the life of the store: a second process on the same data dir would make the
     /// cache stale, so it is refused at open.
     _lock: Option<File>,
@@ -216,6 +220,7 @@ impl SqliteStore {
             readers.push(Mutex::new(r));
         }
         store.readers = Readers::Pool(readers);
+        store._checkpointer = Checkpointer::start(&path);
         Ok(store)
     }
 
@@ -237,9 +242,9 @@ impl SqliteStore {
         // one saves re-reading B-tree pages from the file on every write (SQLite's default is
         // 2 MiB); readers' caches are emptied by each commit, so they keep the default.
         conn.pragma_update(None, "cache_size", -32_768).map_err(from_sqlite)?;
-        // Checkpoint every 8,192 pages (32 MiB) of WAL instead of 1,000: a page rewritten by
-        // many commits (an index leaf, the sessions table's last page) is copied back once.
-        conn.pragma_update(None, "wal_autocheckpoint", 8_192)
+        // File databases are checkpointed by their own thread ([`checkpoint`]); the writer's
+        // automatic checkpoint only backs it up.
+        conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)
             .map_err(from_sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(from_sqlite)?;
@@ -269,6 +274,7 @@ impl SqliteStore {
             readers: Readers::Writer,
             cache: Arc::new(RwLock::new(cache)),
             hot: Hot::default(),
+            _checkpointer: None,
             _lock: lock,
         })
     }
