@@ -1,15 +1,17 @@
-//! A minimal AWS JSON 1.1 client for the cognito-idp API over plain HTTP/1.1 (hyper-util's pooled
-//! client), and the set-up calls the scenarios share.
+//! A minimal AWS JSON 1.1 client for the cognito-idp API over plain HTTP/1.1 keep-alive
+//! connections, and the set-up calls the scenarios share.
+//!
+//! Why not hyper's pooled client: the load generator runs on the same two cores as the server,
+//! so every microsecond it spends per request is taken from the server being measured. A
+//! request here is one `write` of a prebuilt buffer and one or two `read`s.
 
 use anyhow::{Context, anyhow, bail};
-use bytes::Bytes;
 use cmfa_core::mfa::totp::{STEP_SECS, code_at};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 
 /// Why a call failed: the error `__type` the server answered with, or a transport failure.
 #[derive(Debug)]
@@ -41,58 +43,80 @@ impl std::fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-/// The server's API endpoint.
+/// A kept-alive connection the server had closed: nothing of an answer arrived.
+const CLOSED_IDLE: &str = "the server closed the connection before answering";
+
+/// The server's API endpoint and its idle keep-alive connections.
 #[derive(Clone)]
 pub(crate) struct Api {
-    client: Client<HttpConnector, Full<Bytes>>,
-    uri: http::Uri,
+    inner: Arc<Endpoint>,
+}
+
+struct Endpoint {
+    /// `host:port`, also the Host header.
+    authority: String,
+    idle: Mutex<Vec<Conn>>,
+}
+
+/// One keep-alive connection and its buffers.
+struct Conn {
+    stream: TcpStream,
+    out: Vec<u8>,
+    buf: Vec<u8>,
 }
 
 impl Api {
     /// A client for `url` (`http://host:port`) that keeps up to `connections` idle connections.
     pub(crate) fn new(url: &str, connections: usize) -> anyhow::Result<Api> {
-        let uri: http::Uri = format!("{}/", url.trim_end_matches('/'))
-            .parse()
-            .with_context(|| format!("bad --url {url}"))?;
-        if uri.scheme_str() != Some("http") {
-            bail!("--url must be plain http://host:port");
+        let authority = url
+            .strip_prefix("http://")
+            .ok_or_else(|| anyhow!("--url must be plain http://host:port"))?
+            .trim_end_matches('/');
+        if authority.is_empty() || authority.contains('/') {
+            bail!("bad --url {url}: expected http://host:port");
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(connections)
-            .build(connector);
-        Ok(Api { client, uri })
+        Ok(Api {
+            inner: Arc::new(Endpoint {
+                authority: authority.to_owned(),
+                idle: Mutex::new(Vec::with_capacity(connections)),
+            }),
+        })
     }
 
     /// Calls operation `op` with `body`; the parsed JSON answer on 200, otherwise its `__type`.
     pub(crate) async fn call(&self, op: &str, body: &Value) -> Result<Value, CallError> {
-        let req = http::Request::post(self.uri.clone())
-            .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.1")
-            .header("x-amz-target", format!("AWSCognitoIdentityProviderService.{op}"))
-            .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|e| CallError::Transport(e.to_string()))?;
-        let resp = self
-            .client
-            .request(req)
-            .await
-            .map_err(|e| CallError::Transport(format!("{e:?}")))?;
-        let status = resp.status();
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| CallError::Transport(e.to_string()))?
-            .to_bytes();
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status == http::StatusCode::OK {
+        let body = body.to_string();
+        let reused = self.inner.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (status, value, conn) = match reused {
+            // A connection the server closed while it sat idle fails before any answer; the
+            // request is then sent once more on a new connection.
+            Some(conn) => match conn.round_trip(&self.inner.authority, op, &body).await {
+                Err(CallError::Transport(e)) if e == CLOSED_IDLE => {
+                    self.connect()
+                        .await?
+                        .round_trip(&self.inner.authority, op, &body)
+                        .await?
+                }
+                answer => answer?,
+            },
+            None => {
+                self.connect()
+                    .await?
+                    .round_trip(&self.inner.authority, op, &body)
+                    .await?
+            }
+        };
+        if let Some(conn) = conn {
+            self.inner.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        }
+        if status == 200 {
             return Ok(value);
         }
         let kind = value
             .get("__type")
             .and_then(Value::as_str)
             .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned())
-            .unwrap_or_else(|| format!("HTTP{}", status.as_u16()));
+            .unwrap_or_else(|| format!("HTTP{status}"));
         let message = value
             .get("message")
             .or_else(|| value.get("Message"))
@@ -100,6 +124,20 @@ impl Api {
             .unwrap_or_default()
             .to_owned();
         Err(CallError::Api { kind, message })
+    }
+
+    async fn connect(&self) -> Result<Conn, CallError> {
+        let stream = TcpStream::connect(&self.inner.authority)
+            .await
+            .map_err(|e| CallError::Transport(format!("connect {}: {e}", self.inner.authority)))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        Ok(Conn {
+            stream,
+            out: Vec::with_capacity(1024),
+            buf: Vec::with_capacity(8192),
+        })
     }
 
     // --- set-up ------------------------------------------------------------------------------
@@ -243,6 +281,103 @@ impl Api {
     }
 }
 
+impl Conn {
+    /// Sends one request and reads its answer: (status, JSON body or Null, the connection if it
+    /// can be used again).
+    async fn round_trip(
+        mut self,
+        authority: &str,
+        op: &str,
+        body: &str,
+    ) -> Result<(u16, Value, Option<Conn>), CallError> {
+        let transport = |e: std::io::Error| CallError::Transport(e.to_string());
+        self.out.clear();
+        self.out.extend_from_slice(b"POST / HTTP/1.1\r\nHost: ");
+        self.out.extend_from_slice(authority.as_bytes());
+        self.out.extend_from_slice(
+            b"\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityProviderService.",
+        );
+        self.out.extend_from_slice(op.as_bytes());
+        self.out.extend_from_slice(b"\r\nContent-Length: ");
+        self.out.extend_from_slice(body.len().to_string().as_bytes());
+        self.out.extend_from_slice(b"\r\n\r\n");
+        self.out.extend_from_slice(body.as_bytes());
+        self.stream.write_all(&self.out).await.map_err(transport)?;
+
+        self.buf.clear();
+        let head = loop {
+            if let Some(head) = parse_head(&self.buf).map_err(CallError::Transport)? {
+                break head;
+            }
+            if self.stream.read_buf(&mut self.buf).await.map_err(transport)? == 0 {
+                let why = if self.buf.is_empty() {
+                    CLOSED_IDLE
+                } else {
+                    "the server closed the connection mid-answer"
+                };
+                return Err(CallError::Transport(why.into()));
+            }
+        };
+        let end = head.len + head.content_length;
+        while self.buf.len() < end {
+            self.buf.reserve(end - self.buf.len());
+            if self.stream.read_buf(&mut self.buf).await.map_err(transport)? == 0 {
+                return Err(CallError::Transport(
+                    "the server closed the connection mid-answer".into(),
+                ));
+            }
+        }
+        let value = serde_json::from_slice(&self.buf[head.len..end]).unwrap_or(Value::Null);
+        let again = (head.keep_alive && self.buf.len() == end).then_some(self);
+        Ok((head.status, value, again))
+    }
+}
+
+/// An answer's status line and headers.
+#[derive(Debug, PartialEq)]
+struct Head {
+    status: u16,
+    /// Bytes up to and including the blank line.
+    len: usize,
+    content_length: usize,
+    keep_alive: bool,
+}
+
+/// The head of the answer in `buf`, None if it has not all arrived yet. Answers without a
+/// Content-Length (chunked, or closed-delimited) are refused: the server always sends one.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
+    let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    let text = std::str::from_utf8(&buf[..at]).map_err(|_| "an answer head that is not UTF-8".to_owned())?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|s| s.get(..3))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("not an HTTP/1.1 status line: {status_line:?}"))?;
+    let (mut content_length, mut keep_alive) = (None, true);
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            content_length = value.parse().ok();
+        } else if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
+            keep_alive = false;
+        }
+    }
+    let content_length = content_length.ok_or_else(|| "an answer without Content-Length".to_owned())?;
+    Ok(Some(Head {
+        status,
+        len: at + 4,
+        content_length,
+        keep_alive,
+    }))
+}
+
 /// The string at JSON pointer `ptr`.
 pub(crate) fn str_at(v: &Value, ptr: &str) -> anyhow::Result<String> {
     v.pointer(ptr)
@@ -284,6 +419,26 @@ pub(crate) fn base32_decode(s: &str) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answer_heads_are_parsed_once_complete() {
+        let full = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\nContent-Length: 11\r\n\r\n{\"a\":\"b\"}xx";
+        let head = parse_head(full).unwrap().unwrap();
+        assert_eq!(
+            head,
+            Head {
+                status: 400,
+                len: full.len() - 11,
+                content_length: 11,
+                keep_alive: true
+            }
+        );
+        assert_eq!(parse_head(&full[..20]).unwrap(), None);
+        let closing = b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+        assert!(!parse_head(closing).unwrap().unwrap().keep_alive);
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n").is_err());
+        assert!(parse_head(b"SSH-2.0\r\n\r\n").is_err());
+    }
 
     #[test]
     fn base32_round_trip() {
