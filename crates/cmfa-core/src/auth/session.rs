@@ -69,13 +69,22 @@ impl Challenge {
     }
 }
 
-/// A fresh session id.
+/// A fresh session id: the current Unix time in milliseconds as 12 hex digits, then 64 random
+/// bytes in base64url. The random part is what makes it unguessable (512 bits); the time first
+/// makes ids sort in creation order, so a store's index takes new sessions at its end (one page
+/// per commit instead of one random page per session) and drops old ones from its start.
 pub fn new_session_id() -> String {
     use base64::Engine;
     use rand::RngCore;
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
     let mut b = [0u8; 64];
     rand::rng().fill_bytes(&mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    let mut id = format!("{:012x}", ms & 0xffff_ffff_ffff);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(b, &mut id);
+    id
 }
 
 /// The hash of a code sent in a session, salted with the session id: the store never holds a
@@ -92,4 +101,23 @@ pub fn code_hash(session_id: &str, code: &str) -> String {
 /// Constant-time equality of two hex digests.
 pub fn same_hash(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_unguessable_and_sort_in_creation_order() {
+        let a = new_session_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_session_id();
+        assert!(a < b, "{a} then {b}");
+        assert_eq!(a.len(), 12 + 86);
+        assert!(a[..12].bytes().all(|c| c.is_ascii_hexdigit()));
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        // Same millisecond: same prefix, different random part.
+        let (c, d) = (new_session_id(), new_session_id());
+        assert_ne!(c[12..], d[12..]);
+    }
 }
