@@ -81,6 +81,20 @@ fn unix_now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Sessions are kept this long after they expire, so a late answer still hears "session is
+/// expired" rather than "invalid session"; then the writer deletes them.
+const SESSION_KEPT_AFTER_EXPIRY_SECS: f64 = 3_600.0;
+
+/// Sessions deleted per housekeeping transaction.
+const SESSION_SWEEP_LIMIT: usize = 1_000;
+
+/// The writer's housekeeping: delete sessions long expired; more to do if the limit was reached.
+/// The hot cache may hold a swept session a while longer: it is answered as expired either way.
+fn sweep_sessions(conn: &Connection) -> StoreResult<bool> {
+    let n = users::sweep_sessions(conn, unix_now() - SESSION_KEPT_AFTER_EXPIRY_SECS, SESSION_SWEEP_LIMIT)?;
+    Ok(n == SESSION_SWEEP_LIMIT)
+}
+
 /// `users::create_user` or `users::update_user`.
 type UserWrite = fn(&Connection, &User, &str, &[AliasKey], Option<&OutboundMessage>) -> StoreResult<()>;
 
@@ -270,7 +284,7 @@ impl SqliteStore {
         }
         cache.revoked = users::load_revoked(&conn)?.into_iter().collect();
         Ok(SqliteStore {
-            writer: Writer::start(conn)?,
+            writer: Writer::start(conn, Box::new(sweep_sessions))?,
             readers: Readers::Writer,
             cache: Arc::new(RwLock::new(cache)),
             hot: Hot::default(),

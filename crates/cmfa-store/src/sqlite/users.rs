@@ -191,6 +191,18 @@ pub(super) fn get_session(conn: &Connection, id: &str) -> StoreResult<Option<(Au
         .transpose()
 }
 
+/// Deletes sessions that expired before `before`, looking only at the `limit` oldest (rowid is
+/// creation order); returns how many it deleted. A session that lives longer than those after
+/// it only delays their turn until it expires too.
+pub(super) fn sweep_sessions(conn: &Connection, before: f64, limit: usize) -> StoreResult<usize> {
+    conn.prepare_cached(
+        "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions ORDER BY rowid LIMIT ?1) \
+         AND expires_at < ?2",
+    )
+    .and_then(|mut s| s.execute(params![limit as i64, before]))
+    .map_err(from_sqlite)
+}
+
 pub(super) fn use_session(conn: &Connection, id: &str) -> StoreResult<()> {
     let n = conn
         .prepare_cached("UPDATE sessions SET used = 1 WHERE id = ?1 AND used = 0")
@@ -332,5 +344,59 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert!(plan.iter().any(|l| l.contains("user_attrs_lookup")), "{plan:?}");
+    }
+
+    fn with_sessions(rows: &[(&str, f64)]) -> rusqlite::Connection {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::super::migrate::run(&mut conn).unwrap();
+        conn.execute("INSERT INTO pools (id, version, data) VALUES ('p', 1, '{}')", [])
+            .unwrap();
+        for (id, expires_at) in rows {
+            conn.execute(
+                "INSERT INTO sessions (id, pool_id, expires_at, data) VALUES (?1, 'p', ?2, '{}')",
+                rusqlite::params![id, expires_at],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    fn left(conn: &rusqlite::Connection) -> Vec<String> {
+        conn.prepare("SELECT id FROM sessions ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_sweep_deletes_only_sessions_expired_before_the_cutoff_oldest_first() {
+        // Created in this order; "long" outlives those after it.
+        let conn = with_sessions(&[("a", 10.0), ("long", 500.0), ("b", 20.0), ("c", 30.0), ("fresh", 900.0)]);
+        // Only the two oldest are looked at: "a" goes, "long" stays, "b" waits its turn.
+        assert_eq!(super::sweep_sessions(&conn, 100.0, 2).unwrap(), 1);
+        assert_eq!(left(&conn), ["long", "b", "c", "fresh"]);
+        assert_eq!(super::sweep_sessions(&conn, 100.0, 2).unwrap(), 1);
+        assert_eq!(left(&conn), ["long", "c", "fresh"]);
+        assert_eq!(super::sweep_sessions(&conn, 100.0, 10).unwrap(), 1);
+        assert_eq!(left(&conn), ["long", "fresh"]);
+        // Nothing expired before the cutoff: nothing goes.
+        assert_eq!(super::sweep_sessions(&conn, 100.0, 10).unwrap(), 0);
+        assert_eq!(super::sweep_sessions(&conn, 600.0, 10).unwrap(), 1);
+        assert_eq!(left(&conn), ["fresh"]);
+    }
+
+    #[test]
+    fn sessions_have_no_expiry_index_to_maintain() {
+        let conn = with_sessions(&[]);
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(indexes.iter().all(|n| n.starts_with("sqlite_autoindex")), "{indexes:?}");
     }
 }

@@ -10,14 +10,26 @@
 //! others in the batch still commit. A write may carry an `after` step that runs on the writer
 //! thread right after a successful commit, in commit order: that is where caches are updated, so
 //! a cache can never apply two writes in a different order than the database did.
+//!
+//! Housekeeping (deleting expired rows) also runs here, between batches, in a transaction of its
+//! own: it is a write like any other, and this is the one thread that writes.
 
 use crate::error::from_sqlite;
 use cmfa_core::store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 const MAX_BATCH: usize = 256;
+
+/// A periodic write of the store's own: deletes a bounded number of stale rows and says whether
+/// it left more to delete.
+pub(super) type Sweep = Box<dyn FnMut(&Connection) -> StoreResult<bool> + Send>;
+
+/// How often the sweep runs; `SWEEP_SOON` when the last run left more to do.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+const SWEEP_SOON: Duration = Duration::from_millis(100);
 
 /// What a job leaves to do once the batch's commit has succeeded or failed.
 type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
@@ -66,12 +78,13 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread, which owns `conn` until the handle is dropped.
-    pub(super) fn start(conn: Connection) -> StoreResult<Writer> {
+    /// Starts the writer thread, which owns `conn` until the handle is dropped, and runs `sweep`
+    /// every minute (sooner while it has more to do).
+    pub(super) fn start(conn: Connection, sweep: Sweep) -> StoreResult<Writer> {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, sweep))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
         Ok(Writer { tx })
     }
@@ -101,10 +114,21 @@ fn exec(conn: &Connection, sql: &str) -> StoreResult<()> {
         .map_err(from_sqlite)
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, mut sweep: Sweep) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     let mut finishes: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
-    while let Ok(first) = rx.recv() {
+    let mut sweep_at = Instant::now() + SWEEP_EVERY;
+    loop {
+        let first = match rx.recv_timeout(sweep_at.saturating_duration_since(Instant::now())) {
+            Ok(job) => Some(job),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        if Instant::now() >= sweep_at {
+            let more = run_sweep(&conn, &mut sweep);
+            sweep_at = Instant::now() + if more { SWEEP_SOON } else { SWEEP_EVERY };
+        }
+        let Some(first) = first else { continue };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -137,5 +161,62 @@ fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>) {
         for finish in finishes.drain(..) {
             finish(commit.clone());
         }
+    }
+}
+
+/// Runs the sweep in a transaction of its own; whether it has more to do. A failure is logged
+/// and retried at the next run: housekeeping never stops the writer.
+fn run_sweep(conn: &Connection, sweep: &mut Sweep) -> bool {
+    let result = exec(conn, "BEGIN IMMEDIATE").and_then(|()| {
+        let more = sweep(conn);
+        let end = if more.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        exec(conn, end).and(more)
+    });
+    match result {
+        Ok(more) => more,
+        Err(e) => {
+            let _ = exec(conn, "ROLLBACK");
+            tracing::warn!(error = %e, "SQLite housekeeping failed; retrying later");
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        c
+    }
+
+    fn count(c: &Connection) -> i64 {
+        c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_sweep_commits_what_it_did_and_says_whether_more_is_left() {
+        let c = conn();
+        let mut sweep: Sweep = Box::new(|c| {
+            c.execute("INSERT INTO t VALUES (1)", []).map_err(from_sqlite)?;
+            Ok(true)
+        });
+        assert!(run_sweep(&c, &mut sweep));
+        assert!(c.is_autocommit(), "the sweep's transaction was left open");
+        assert_eq!(count(&c), 1);
+    }
+
+    #[test]
+    fn a_failed_sweep_is_rolled_back_and_the_writer_goes_on() {
+        let c = conn();
+        let mut sweep: Sweep = Box::new(|c| {
+            c.execute("INSERT INTO t VALUES (1)", []).map_err(from_sqlite)?;
+            Err(StoreError::Unavailable("disk on fire".into()))
+        });
+        assert!(!run_sweep(&c, &mut sweep));
+        assert!(c.is_autocommit());
+        assert_eq!(count(&c), 0);
     }
 }
