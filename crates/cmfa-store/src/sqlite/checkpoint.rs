@@ -72,6 +72,18 @@ fn checkpoint(conn: &Connection, mode: &str) -> Option<(i64, i64, i64)> {
 mod tests {
     use super::*;
 
+    /// A database in WAL mode with a table `t`, and its writer connection, whose automatic
+    /// checkpoint is off: nothing checkpoints unless the test does.
+    fn wal_database() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite3");
+        let writer = Connection::open(&path).unwrap();
+        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        writer.execute_batch("CREATE TABLE t (v BLOB)").unwrap();
+        (dir, path, writer)
+    }
+
     fn wal_frames(conn: &Connection) -> i64 {
         // A PASSIVE checkpoint with nothing to copy only reports the WAL's size.
         checkpoint(conn, "PASSIVE").expect("checkpoint").1
@@ -79,12 +91,7 @@ mod tests {
 
     #[test]
     fn a_long_wal_starts_over_and_a_short_one_is_copied_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.sqlite3");
-        let writer = Connection::open(&path).unwrap();
-        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
-        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-        writer.execute_batch("CREATE TABLE t (v BLOB)").unwrap();
+        let (_dir, path, writer) = wal_database();
         let probe = Connection::open(&path).unwrap();
 
         // A short WAL: a pass copies it back and leaves it in place.
@@ -111,18 +118,13 @@ mod tests {
 
     #[test]
     fn the_thread_copies_committed_frames_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.sqlite3");
-        let writer = Connection::open(&path).unwrap();
-        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
-        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-        writer.execute_batch("CREATE TABLE t (v BLOB)").unwrap();
+        let (_dir, path, writer) = wal_database();
         let _c = Checkpointer::start(&path).expect("started");
         for _ in 0..50 {
             writer.execute("INSERT INTO t VALUES (zeroblob(3000))", []).unwrap();
         }
-        // Nothing else checkpoints (the writer's automatic checkpoint is off), so the database
-        // file itself grows only if the thread copied the WAL back.
+        // Nothing else checkpoints, so the database file itself grows only if the thread copied
+        // the WAL back.
         let deadline = std::time::Instant::now() + INTERVAL * 20;
         while db_file_pages(&path) < 50 {
             assert!(std::time::Instant::now() < deadline, "nothing was copied back");
