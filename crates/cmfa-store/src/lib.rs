@@ -10,6 +10,7 @@
 //! crosses into the domain.
 
 mod error;
+mod expiry;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;

@@ -83,7 +83,7 @@ fn session(id: &str, pool_id: &str, username: &str) -> AuthSession {
         client_id: "c1".into(),
         username: username.into(),
         challenge: Challenge::NewPasswordRequired,
-        expires_at: 5000.5,
+        expires_at: 4_000_000_000.5,
     }
 }
 
@@ -418,7 +418,7 @@ async fn sign_in(store: &dyn Store, other: &dyn Store) {
     let (s, used) = other.get_session("s1").await.unwrap().unwrap();
     assert_eq!(
         (s.id.as_str(), s.username.as_str(), s.expires_at, used),
-        ("s1", "alice", 5000.5, false)
+        ("s1", "alice", 4_000_000_000.5, false)
     );
     assert!(matches!(s.challenge, Challenge::NewPasswordRequired));
     assert!(other.get_session("nope").await.unwrap().is_none());
@@ -703,6 +703,43 @@ mod postgres {
             .unwrap()
             .get(0);
         assert_eq!(applied, 1);
+        schema.drop().await;
+    }
+
+    #[tokio::test]
+    async fn postgres_sessions_an_hour_past_expiry_are_deleted() {
+        let Some((url, schema)) = fresh_schema().await else {
+            eprintln!("TEST_DATABASE_URL unset: PostgreSQL sweep skipped");
+            return;
+        };
+        let store = PgStore::connect(&url).await.unwrap();
+        store.create_pool(&pool("p1")).await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        // Written before this process's first sweep: one expired two hours ago, one ten minutes ago.
+        for (id, expires_at) in [("old", now - 7_200.0), ("recent", now - 600.0)] {
+            let mut s = session(id, "p1", "alice");
+            s.expires_at = expires_at;
+            schema
+                .client
+                .execute(
+                    &format!(
+                        "INSERT INTO {}.sessions (id, pool_id, expires_at, data) VALUES ($1, 'p1', $2, $3)",
+                        schema.name
+                    ),
+                    &[&id, &expires_at, &serde_json::to_string(&s).unwrap()],
+                )
+                .await
+                .unwrap();
+        }
+        // The first session stored sweeps.
+        store.put_session(&session("fresh", "p1", "alice")).await.unwrap();
+        assert!(store.get_session("old").await.unwrap().is_none());
+        assert!(store.get_session("recent").await.unwrap().is_some());
+        assert!(store.get_session("fresh").await.unwrap().is_some());
+        drop(store);
         schema.drop().await;
     }
 

@@ -25,6 +25,7 @@ mod pool;
 mod users;
 
 use crate::error::{corrupt, from_pg};
+use crate::expiry;
 use async_trait::async_trait;
 use cmfa_core::auth::session::AuthSession;
 use cmfa_core::client::AppClient;
@@ -37,6 +38,7 @@ use pool::{Conn, Db, Pool};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio_postgres::{GenericClient, Row};
 
@@ -49,6 +51,8 @@ pub struct PgStore {
     pool: Pool,
     /// Signing keys by pool id: immutable once stored, so safe to keep.
     keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
+    /// Unix second from which the next session sweep is due (see `maybe_sweep_sessions`).
+    next_sweep: AtomicU64,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -119,6 +123,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             keys: RwLock::new(HashMap::new()),
+            next_sweep: AtomicU64::new(0),
         })
     }
 
@@ -172,6 +177,46 @@ macro_rules! with_db {
         let mut $db = Db::new(&*client, stmts);
         $body
     }};
+}
+
+impl PgStore {
+    /// Deletes long-expired sessions, at most once a minute per process (again at once while a
+    /// sweep reaches its limit). It runs in whichever `put_session` call finds it due, after
+    /// that call's insert; two processes sweeping together only find fewer rows each. A failure
+    /// is logged and left to the next sweep.
+    async fn maybe_sweep_sessions(&self) {
+        let now = now();
+        let due = self.next_sweep.load(Ordering::Relaxed);
+        if (now as u64) < due
+            || self
+                .next_sweep
+                .compare_exchange(
+                    due,
+                    now as u64 + expiry::SWEEP_EVERY_SECS,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return;
+        }
+        let (cutoff, limit) = (expiry::session_cutoff(now), expiry::SESSION_SWEEP_LIMIT as i64);
+        let swept: StoreResult<u64> = async {
+            with_db!(self, |db| db
+                .exec(
+                    "DELETE FROM sessions WHERE id IN \
+                     (SELECT id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)",
+                    &[&cutoff, &limit],
+                )
+                .await)
+        }
+        .await;
+        match swept {
+            Ok(n) if n as usize >= expiry::SESSION_SWEEP_LIMIT => self.next_sweep.store(0, Ordering::Relaxed),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed; retrying later"),
+        }
+    }
 }
 
 async fn get_json<T: DeserializeOwned, C: GenericClient + Sync>(
@@ -385,8 +430,9 @@ impl Store for PgStore {
                 "INSERT INTO sessions (id, pool_id, expires_at, data) VALUES ($1, $2, $3, $4)",
                 &[&session.id, &session.pool_id, &session.expires_at, &data],
             )
-            .await
-            .map(|_| ()))
+            .await)?;
+        self.maybe_sweep_sessions().await;
+        Ok(())
     }
 
     async fn get_session(&self, id: &str) -> StoreResult<Option<(AuthSession, bool)>> {

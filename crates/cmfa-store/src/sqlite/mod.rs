@@ -17,6 +17,7 @@ mod users;
 mod writer;
 
 use crate::error::{corrupt, from_sqlite};
+use crate::expiry;
 use async_trait::async_trait;
 use checkpoint::Checkpointer;
 use cmfa_core::auth::session::AuthSession;
@@ -81,18 +82,11 @@ fn unix_now() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Sessions are kept this long after they expire, so a late answer still hears "session is
-/// expired" rather than "invalid session"; then the writer deletes them.
-const SESSION_KEPT_AFTER_EXPIRY_SECS: f64 = 3_600.0;
-
-/// Sessions deleted per housekeeping transaction.
-const SESSION_SWEEP_LIMIT: usize = 1_000;
-
 /// The writer's housekeeping: delete sessions long expired; more to do if the limit was reached.
 /// The hot cache may hold a swept session a while longer: it is answered as expired either way.
 fn sweep_sessions(conn: &Connection) -> StoreResult<bool> {
-    let n = users::sweep_sessions(conn, unix_now() - SESSION_KEPT_AFTER_EXPIRY_SECS, SESSION_SWEEP_LIMIT)?;
-    Ok(n == SESSION_SWEEP_LIMIT)
+    let n = users::sweep_sessions(conn, expiry::session_cutoff(unix_now()), expiry::SESSION_SWEEP_LIMIT)?;
+    Ok(n == expiry::SESSION_SWEEP_LIMIT)
 }
 
 /// `users::create_user` or `users::update_user`.

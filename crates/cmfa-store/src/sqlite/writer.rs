@@ -28,7 +28,7 @@ const MAX_BATCH: usize = 256;
 pub(super) type Sweep = Box<dyn FnMut(&Connection) -> StoreResult<bool> + Send>;
 
 /// How often the sweep runs; `SWEEP_SOON` when the last run left more to do.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
+const SWEEP_EVERY: Duration = Duration::from_secs(crate::expiry::SWEEP_EVERY_SECS);
 const SWEEP_SOON: Duration = Duration::from_millis(100);
 
 /// What a job leaves to do once the batch's commit has succeeded or failed.
@@ -81,10 +81,14 @@ impl Writer {
     /// Starts the writer thread, which owns `conn` until the handle is dropped, and runs `sweep`
     /// every minute (sooner while it has more to do).
     pub(super) fn start(conn: Connection, sweep: Sweep) -> StoreResult<Writer> {
+        Self::start_sweeping_every(conn, sweep, SWEEP_EVERY)
+    }
+
+    fn start_sweeping_every(conn: Connection, sweep: Sweep, every: Duration) -> StoreResult<Writer> {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx, sweep))
+            .spawn(move || run(conn, rx, sweep, every))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
         Ok(Writer { tx })
     }
@@ -114,10 +118,10 @@ fn exec(conn: &Connection, sql: &str) -> StoreResult<()> {
         .map_err(from_sqlite)
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, mut sweep: Sweep) {
+fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, mut sweep: Sweep, every: Duration) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     let mut finishes: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
-    let mut sweep_at = Instant::now() + SWEEP_EVERY;
+    let mut sweep_at = Instant::now() + every;
     loop {
         let first = match rx.recv_timeout(sweep_at.saturating_duration_since(Instant::now())) {
             Ok(job) => Some(job),
@@ -126,7 +130,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, mut sweep: Sweep) {
         };
         if Instant::now() >= sweep_at {
             let more = run_sweep(&conn, &mut sweep);
-            sweep_at = Instant::now() + if more { SWEEP_SOON } else { SWEEP_EVERY };
+            sweep_at = Instant::now() + if more { SWEEP_SOON.min(every) } else { every };
         }
         let Some(first) = first else { continue };
         batch.push(first);
@@ -206,6 +210,31 @@ mod tests {
         assert!(run_sweep(&c, &mut sweep));
         assert!(c.is_autocommit(), "the sweep's transaction was left open");
         assert_eq!(count(&c), 1);
+    }
+
+    #[tokio::test]
+    async fn the_writer_sweeps_between_batches_while_idle_and_while_busy() {
+        let sweeps = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = sweeps.clone();
+        let sweep: Sweep = Box::new(move |_| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(false)
+        });
+        let w = Writer::start_sweeping_every(conn(), sweep, Duration::from_millis(20)).unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let idle = sweeps.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(idle >= 2, "{idle} sweeps while idle");
+        let until = Instant::now() + Duration::from_millis(150);
+        while Instant::now() < until {
+            w.write(
+                |c| c.execute("INSERT INTO t VALUES (1)", []).map_err(from_sqlite),
+                |_| {},
+            )
+            .await
+            .unwrap();
+        }
+        let busy = sweeps.load(std::sync::atomic::Ordering::Relaxed) - idle;
+        assert!(busy >= 2, "{busy} sweeps while busy");
     }
 
     #[test]

@@ -1,0 +1,16 @@
+//! How long stores keep sign-in sessions that have expired, shared by both adapters.
+
+/// Sessions are kept this long after they expire, so a late answer still hears "session is
+/// expired" rather than "invalid session"; then the store deletes them.
+pub(crate) const SESSION_KEPT_AFTER_EXPIRY_SECS: f64 = 3_600.0;
+
+/// Sessions deleted per sweep, so one sweep is a short transaction.
+pub(crate) const SESSION_SWEEP_LIMIT: usize = 1_000;
+
+/// Time between sweeps while the last one found nothing more to delete.
+pub(crate) const SWEEP_EVERY_SECS: u64 = 60;
+
+/// The expiry before which sessions are deleted, at Unix time `now`.
+pub(crate) fn session_cutoff(now: f64) -> f64 {
+    now - SESSION_KEPT_AFTER_EXPIRY_SECS
+}
