@@ -13,7 +13,8 @@ pub const USED_SESSION: &str = "Invalid session for the user, session can only b
 /// One step of a sign-in, waiting for the client's answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthSession {
-    /// The token handed to the client: 64 random bytes, base64url (unguessable, 86 chars).
+    /// The token handed to the client: see [`new_session_id`] (sessions stored by older
+    /// versions have 86-character ids of random bytes only).
     pub id: String,
     pub pool_id: String,
     pub client_id: String,

@@ -182,12 +182,13 @@ macro_rules! with_db {
 impl PgStore {
     /// Deletes long-expired sessions, at most once a minute per process (again at once while a
     /// sweep reaches its limit). It runs in whichever `put_session` call finds it due, after
-    /// that call's insert; two processes sweeping together only find fewer rows each. A failure
-    /// is logged and left to the next sweep.
+    /// that call's insert; processes sweeping together skip each other's rows (SKIP LOCKED)
+    /// instead of waiting on them. A failure is logged and left to the next sweep.
     async fn maybe_sweep_sessions(&self) {
         let now = now();
         let due = self.next_sweep.load(Ordering::Relaxed);
-        if (now as u64) < due
+        // A due time further ahead than one interval means the clock stepped back: due now.
+        if ((now as u64) < due && due <= now as u64 + expiry::SWEEP_EVERY_SECS)
             || self
                 .next_sweep
                 .compare_exchange(
@@ -205,7 +206,8 @@ impl PgStore {
             with_db!(self, |db| db
                 .exec(
                     "DELETE FROM sessions WHERE id IN \
-                     (SELECT id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)",
+                     (SELECT id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 \
+                      FOR UPDATE SKIP LOCKED)",
                     &[&cutoff, &limit],
                 )
                 .await)

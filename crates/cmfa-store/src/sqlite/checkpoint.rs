@@ -6,9 +6,12 @@
 //! the p99 of a sign-in). This thread instead copies what it can every `INTERVAL` with a PASSIVE
 //! checkpoint, which never blocks the writer. A PASSIVE checkpoint alone cannot let a busy WAL
 //! start over (the writer keeps appending past what was copied), so once the WAL holds
-//! `RESTART_AT` frames this thread asks for a RESTART checkpoint: it holds the writer back only
-//! while it copies the few frames written since the last pass, and the next write starts the WAL
-//! from its beginning. The writer keeps its own automatic checkpoint, set higher, as a backstop.
+//! `RESTART_AT` frames this thread asks for a RESTART checkpoint: it takes the write lock, copies
+//! the few frames written since the last pass, and the next write starts the WAL from its
+//! beginning. RESTART also waits for readers still using the WAL, and the writer waits behind
+//! it, so this connection gives up after `WAIT` (a slow read would otherwise hold every write
+//! back): the RESTART then ends as a PASSIVE one and the next pass tries again. The writer keeps
+//! its own automatic checkpoint, set higher, as a backstop.
 
 use rusqlite::Connection;
 use std::path::Path;
@@ -18,25 +21,37 @@ use std::time::Duration;
 /// How often the WAL is copied back.
 const INTERVAL: Duration = Duration::from_millis(200);
 
+/// How long a checkpoint waits for the write lock or for readers before it gives up this pass.
+const WAIT: Duration = Duration::from_millis(20);
+
 /// WAL frames (pages) after which the WAL is made to start over.
 pub(super) const RESTART_AT: i64 = 4_096;
 
 /// The writer's own automatic checkpoint: only reached if this thread falls behind.
 pub(super) const BACKSTOP_PAGES: i64 = 4 * RESTART_AT;
 
-/// Stops the checkpoint thread when dropped.
+/// Stops the checkpoint thread when dropped, and waits for it.
 pub(super) struct Checkpointer {
-    _stop: mpsc::Sender<()>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Checkpointer {
     /// Starts checkpointing the WAL of the database at `path` (already in WAL mode). `None` if
     /// the thread or its connection cannot be had: the writer's own checkpoint still runs.
     pub(super) fn start(path: &Path) -> Option<Checkpointer> {
-        let conn = Connection::open(path).ok()?;
-        conn.busy_timeout(Duration::from_secs(5)).ok()?;
+        let conn = connect(path)?;
         let (stop, stopped) = mpsc::channel::<()>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 // Any message or a dropped sender ends the loop; a timeout is the next pass.
@@ -45,8 +60,18 @@ impl Checkpointer {
                 }
             })
             .ok()?;
-        Some(Checkpointer { _stop: stop })
+        Some(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
+}
+
+/// The checkpoint thread's own connection: it waits at most `WAIT` for a lock.
+fn connect(path: &Path) -> Option<Connection> {
+    let conn = Connection::open(path).ok()?;
+    conn.busy_timeout(WAIT).ok()?;
+    Some(conn)
 }
 
 /// One pass: copy back what the writer has committed; restart a WAL that has grown long.
@@ -114,6 +139,34 @@ mod tests {
         assert!(after < 10, "the WAL did not start over: {after} frames");
         let rows: i64 = probe.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
         assert_eq!(rows, RESTART_AT + 2);
+    }
+
+    #[test]
+    fn a_reader_holding_the_wal_does_not_hold_the_writer_back() {
+        let (_dir, path, writer) = wal_database();
+        writer.busy_timeout(Duration::from_secs(5)).unwrap();
+        for _ in 0..RESTART_AT {
+            writer.execute("INSERT INTO t VALUES (zeroblob(3000))", []).unwrap();
+        }
+        // A long read pins the WAL: RESTART cannot finish while it lasts.
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN; SELECT count(*) FROM t;").unwrap();
+        let probe = connect(&path).unwrap();
+        let t = std::time::Instant::now();
+        pass(&probe);
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "the pass waited {:?}",
+            t.elapsed()
+        );
+        let t = std::time::Instant::now();
+        writer.execute("INSERT INTO t VALUES (zeroblob(100))", []).unwrap();
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "the writer waited {:?}",
+            t.elapsed()
+        );
+        reader.execute_batch("COMMIT").unwrap();
     }
 
     #[test]

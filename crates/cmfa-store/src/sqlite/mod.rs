@@ -229,6 +229,9 @@ impl SqliteStore {
         }
         store.readers = Readers::Pool(readers);
         store._checkpointer = Checkpointer::start(&path);
+        if store._checkpointer.is_none() {
+            tracing::warn!("no SQLite checkpoint thread; the writer checkpoints the WAL itself");
+        }
         Ok(store)
     }
 
@@ -684,5 +687,38 @@ impl Store for SqliteStore {
                 |_| {},
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_writer_sweep_deletes_sessions_an_hour_past_expiry_and_keeps_the_rest() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate::run(&mut conn).unwrap();
+        conn.execute("INSERT INTO pools (id, version, data) VALUES ('p', 1, '{}')", [])
+            .unwrap();
+        let now = unix_now();
+        for (id, expires_at) in [("old", now - 7_200.0), ("recent", now - 600.0), ("live", now + 300.0)] {
+            conn.execute(
+                "INSERT INTO sessions (id, pool_id, expires_at, data) VALUES (?1, 'p', ?2, '{}')",
+                params![id, expires_at],
+            )
+            .unwrap();
+        }
+        assert!(
+            !sweep_sessions(&conn).unwrap(),
+            "fewer than the limit: nothing more to do"
+        );
+        let left: Vec<String> = conn
+            .prepare("SELECT id FROM sessions ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, ["recent", "live"]);
     }
 }

@@ -27,7 +27,8 @@ const MAX_BATCH: usize = 256;
 /// it left more to delete.
 pub(super) type Sweep = Box<dyn FnMut(&Connection) -> StoreResult<bool> + Send>;
 
-/// How often the sweep runs; `SWEEP_SOON` when the last run left more to do.
+/// How often the sweep runs; `SWEEP_SOON` (or four times the last run's length, if longer) when
+/// the last run left more to do.
 const SWEEP_EVERY: Duration = Duration::from_secs(crate::expiry::SWEEP_EVERY_SECS);
 const SWEEP_SOON: Duration = Duration::from_millis(100);
 
@@ -129,8 +130,11 @@ fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, mut sweep: Sweep, eve
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         };
         if Instant::now() >= sweep_at {
+            let started = Instant::now();
             let more = run_sweep(&conn, &mut sweep);
-            sweep_at = Instant::now() + if more { SWEEP_SOON.min(every) } else { every };
+            // While draining a backlog, sweeps take at most a fifth of the writer's time.
+            let soon = SWEEP_SOON.max(started.elapsed() * 4).min(every);
+            sweep_at = Instant::now() + if more { soon } else { every };
         }
         let Some(first) = first else { continue };
         batch.push(first);
