@@ -10,6 +10,10 @@ pub(crate) const SESSION_SWEEP_LIMIT: usize = 1_000;
 /// Time between sweeps while the last one found nothing more to delete.
 pub(crate) const SWEEP_EVERY_SECS: u64 = 60;
 
+/// No sign-in session lives longer than this (AuthSessionValidity is at most 15 minutes); one
+/// that claims to was stored while the clock was set ahead, and is deleted too.
+pub(crate) const SESSION_LONGEST_PLAUSIBLE_SECS: f64 = 86_400.0;
+
 /// The expiry before which sessions are deleted, at Unix time `now`.
 pub(crate) fn session_cutoff(now: f64) -> f64 {
     now - SESSION_KEPT_AFTER_EXPIRY_SECS

@@ -85,7 +85,12 @@ fn unix_now() -> f64 {
 /// The writer's housekeeping: delete sessions long expired; more to do if the limit was reached.
 /// The hot cache may hold a swept session a while longer: it is answered as expired either way.
 fn sweep_sessions(conn: &Connection) -> StoreResult<bool> {
-    let n = users::sweep_sessions(conn, expiry::session_cutoff(unix_now()), expiry::SESSION_SWEEP_LIMIT)?;
+    let now = unix_now();
+    let (before, not_after) = (
+        expiry::session_cutoff(now),
+        now + expiry::SESSION_LONGEST_PLAUSIBLE_SECS,
+    );
+    let n = users::sweep_sessions(conn, before, not_after, expiry::SESSION_SWEEP_LIMIT)?;
     Ok(n == expiry::SESSION_SWEEP_LIMIT)
 }
 

@@ -191,15 +191,16 @@ pub(super) fn get_session(conn: &Connection, id: &str) -> StoreResult<Option<(Au
         .transpose()
 }
 
-/// Deletes sessions that expired before `before`, looking only at the `limit` oldest (rowid is
-/// creation order); returns how many it deleted. A session that lives longer than those after
-/// it only delays their turn until it expires too.
-pub(super) fn sweep_sessions(conn: &Connection, before: f64, limit: usize) -> StoreResult<usize> {
+/// Deletes sessions that expired before `before`, or that claim to expire after `not_after`
+/// (no session lives that long: those were stored while the clock was set ahead), looking only
+/// at the `limit` oldest (rowid is creation order); returns how many it deleted. A session that
+/// lives longer than those after it only delays their turn until it expires too.
+pub(super) fn sweep_sessions(conn: &Connection, before: f64, not_after: f64, limit: usize) -> StoreResult<usize> {
     conn.prepare_cached(
         "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions ORDER BY rowid LIMIT ?1) \
-         AND expires_at < ?2",
+         AND (expires_at < ?2 OR expires_at > ?3)",
     )
-    .and_then(|mut s| s.execute(params![limit as i64, before]))
+    .and_then(|mut s| s.execute(params![limit as i64, before, not_after]))
     .map_err(from_sqlite)
 }
 
@@ -375,16 +376,19 @@ mod tests {
         // Created in this order; "long" outlives those after it.
         let conn = with_sessions(&[("a", 10.0), ("long", 500.0), ("b", 20.0), ("c", 30.0), ("fresh", 900.0)]);
         // Only the two oldest are looked at: "a" goes, "long" stays, "b" waits its turn.
-        assert_eq!(super::sweep_sessions(&conn, 100.0, 2).unwrap(), 1);
+        assert_eq!(super::sweep_sessions(&conn, 100.0, 1e12, 2).unwrap(), 1);
         assert_eq!(left(&conn), ["long", "b", "c", "fresh"]);
-        assert_eq!(super::sweep_sessions(&conn, 100.0, 2).unwrap(), 1);
+        assert_eq!(super::sweep_sessions(&conn, 100.0, 1e12, 2).unwrap(), 1);
         assert_eq!(left(&conn), ["long", "c", "fresh"]);
-        assert_eq!(super::sweep_sessions(&conn, 100.0, 10).unwrap(), 1);
+        assert_eq!(super::sweep_sessions(&conn, 100.0, 1e12, 10).unwrap(), 1);
         assert_eq!(left(&conn), ["long", "fresh"]);
         // Nothing expired before the cutoff: nothing goes.
-        assert_eq!(super::sweep_sessions(&conn, 100.0, 10).unwrap(), 0);
-        assert_eq!(super::sweep_sessions(&conn, 600.0, 10).unwrap(), 1);
+        assert_eq!(super::sweep_sessions(&conn, 100.0, 1e12, 10).unwrap(), 0);
+        assert_eq!(super::sweep_sessions(&conn, 600.0, 1e12, 10).unwrap(), 1);
         assert_eq!(left(&conn), ["fresh"]);
+        // An expiry later than any session can live: stored under a clock set ahead; it goes.
+        assert_eq!(super::sweep_sessions(&conn, 600.0, 800.0, 10).unwrap(), 1);
+        assert!(left(&conn).is_empty());
     }
 
     #[test]

@@ -73,9 +73,20 @@ where
     }
 }
 
-/// Handle to the writer thread.
+/// Handle to the writer thread. Dropping it lets the thread finish the writes already queued,
+/// and waits for it, so the database is quiet by the time its owner lets go of the data dir.
 pub(super) struct Writer {
-    tx: mpsc::Sender<Box<dyn Job>>,
+    tx: Option<mpsc::Sender<Box<dyn Job>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Writer {
@@ -87,11 +98,14 @@ impl Writer {
 
     fn start_sweeping_every(conn: Connection, sweep: Sweep, every: Duration) -> StoreResult<Writer> {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(conn, rx, sweep, every))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
-        Ok(Writer { tx })
+        Ok(Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+        })
     }
 
     /// Runs `f` in the next batch and, once that batch is committed, `after` on its result;
@@ -104,6 +118,8 @@ impl Writer {
     {
         let (reply, answer) = oneshot::channel();
         self.tx
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the SQLite writer has stopped".into()))?
             .send(Box::new(Write { f, after, reply }))
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
         answer
@@ -239,6 +255,32 @@ mod tests {
         }
         let busy = sweeps.load(std::sync::atomic::Ordering::Relaxed) - idle;
         assert!(busy >= 2, "{busy} sweeps while busy");
+    }
+
+    #[test]
+    fn dropping_the_writer_waits_for_its_thread() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let busy = std::sync::Arc::new(AtomicUsize::new(0));
+        let (inside, done) = (busy.clone(), std::sync::Arc::new(AtomicUsize::new(0)));
+        let finished = done.clone();
+        let sweep: Sweep = Box::new(move |_| {
+            inside.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(100));
+            inside.fetch_sub(1, Ordering::SeqCst);
+            finished.fetch_add(1, Ordering::SeqCst);
+            Ok(false)
+        });
+        let w = Writer::start_sweeping_every(conn(), sweep, Duration::from_millis(1)).unwrap();
+        while busy.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        drop(w);
+        assert_eq!(
+            busy.load(Ordering::SeqCst),
+            0,
+            "the writer was still sweeping after the drop"
+        );
+        assert!(done.load(Ordering::SeqCst) >= 1);
     }
 
     #[test]
