@@ -13,6 +13,7 @@
 //! back): the RESTART then ends as a PASSIVE one and the next pass tries again. The writer keeps
 //! its own automatic checkpoint, set higher, as a backstop.
 
+use super::owned_thread::OwnedThread;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc;
@@ -32,17 +33,7 @@ pub(super) const BACKSTOP_PAGES: i64 = 4 * RESTART_AT;
 
 /// Stops the checkpoint thread when dropped, and waits for it.
 pub(super) struct Checkpointer {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+    _thread: OwnedThread<()>,
 }
 
 impl Checkpointer {
@@ -50,20 +41,14 @@ impl Checkpointer {
     /// the thread or its connection cannot be had: the writer's own checkpoint still runs.
     pub(super) fn start(path: &Path) -> Option<Checkpointer> {
         let conn = connect(path)?;
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || {
-                // Any message or a dropped sender ends the loop; a timeout is the next pass.
-                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
-                    pass(&conn);
-                }
-            })
-            .ok()?;
-        Some(Checkpointer {
-            stop: Some(stop),
-            thread: Some(thread),
+        let thread = OwnedThread::spawn("sqlite-checkpoint", move |stopped: mpsc::Receiver<()>| {
+            // Nothing is ever sent: the handle's drop ends the loop; a timeout is the next pass.
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
+                pass(&conn);
+            }
         })
+        .ok()?;
+        Some(Checkpointer { _thread: thread })
     }
 }
 

@@ -13,6 +13,7 @@
 mod checkpoint;
 mod hot;
 mod migrate;
+mod owned_thread;
 mod users;
 mod writer;
 

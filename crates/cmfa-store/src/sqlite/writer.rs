@@ -14,6 +14,7 @@
 //! Housekeeping (deleting expired rows) also runs here, between batches, in a transaction of its
 //! own: it is a write like any other, and this is the one thread that writes.
 
+use super::owned_thread::OwnedThread;
 use crate::error::from_sqlite;
 use cmfa_core::store::{StoreError, StoreResult};
 use rusqlite::Connection;
@@ -74,19 +75,9 @@ where
 }
 
 /// Handle to the writer thread. Dropping it lets the thread finish the writes already queued,
-/// and waits for it, so the database is quiet by the time its owner lets go of the data dir.
+/// and waits for it (see [`OwnedThread`]).
 pub(super) struct Writer {
-    tx: Option<mpsc::Sender<Box<dyn Job>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        drop(self.tx.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+    jobs: OwnedThread<Box<dyn Job>>,
 }
 
 impl Writer {
@@ -97,15 +88,9 @@ impl Writer {
     }
 
     fn start_sweeping_every(conn: Connection, sweep: Sweep, every: Duration) -> StoreResult<Writer> {
-        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
-        let thread = std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx, sweep, every))
+        let jobs = OwnedThread::spawn("sqlite-writer", move |rx| run(conn, rx, sweep, every))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
-        Ok(Writer {
-            tx: Some(tx),
-            thread: Some(thread),
-        })
+        Ok(Writer { jobs })
     }
 
     /// Runs `f` in the next batch and, once that batch is committed, `after` on its result;
@@ -117,11 +102,9 @@ impl Writer {
         A: FnOnce(&T) + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .as_ref()
-            .ok_or_else(|| StoreError::Unavailable("the SQLite writer has stopped".into()))?
-            .send(Box::new(Write { f, after, reply }))
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        if !self.jobs.send(Box::new(Write { f, after, reply })) {
+            return Err(StoreError::Unavailable("the SQLite writer has stopped".into()));
+        }
         answer
             .await
             .unwrap_or_else(|_| Err(StoreError::Unavailable("the SQLite writer dropped a write".into())))
