@@ -702,29 +702,13 @@ mod tests {
 
     #[test]
     fn the_writer_sweep_deletes_sessions_an_hour_past_expiry_and_keeps_the_rest() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        migrate::run(&mut conn).unwrap();
-        conn.execute("INSERT INTO pools (id, version, data) VALUES ('p', 1, '{}')", [])
-            .unwrap();
         let now = unix_now();
-        for (id, expires_at) in [("old", now - 7_200.0), ("recent", now - 600.0), ("live", now + 300.0)] {
-            conn.execute(
-                "INSERT INTO sessions (id, pool_id, expires_at, data) VALUES (?1, 'p', ?2, '{}')",
-                params![id, expires_at],
-            )
-            .unwrap();
-        }
+        let conn =
+            users::tests::with_sessions(&[("old", now - 7_200.0), ("recent", now - 600.0), ("live", now + 300.0)]);
         assert!(
             !sweep_sessions(&conn).unwrap(),
             "fewer than the limit: nothing more to do"
         );
-        let left: Vec<String> = conn
-            .prepare("SELECT id FROM sessions ORDER BY rowid")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(left, ["recent", "live"]);
+        assert_eq!(users::tests::left(&conn), ["recent", "live"]);
     }
 }

@@ -330,7 +330,7 @@ pub(super) fn settle_outbound(conn: &Connection, id: i64, delivered_at: Option<f
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     #[test]
     fn filtered_listing_uses_the_lookup_index() {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
@@ -347,7 +347,8 @@ mod tests {
         assert!(plan.iter().any(|l| l.contains("user_attrs_lookup")), "{plan:?}");
     }
 
-    fn with_sessions(rows: &[(&str, f64)]) -> rusqlite::Connection {
+    /// A migrated in-memory database with pool `p` and these sessions, created in this order.
+    pub(in crate::sqlite) fn with_sessions(rows: &[(&str, f64)]) -> rusqlite::Connection {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         super::super::migrate::run(&mut conn).unwrap();
         conn.execute("INSERT INTO pools (id, version, data) VALUES ('p', 1, '{}')", [])
@@ -362,7 +363,8 @@ mod tests {
         conn
     }
 
-    fn left(conn: &rusqlite::Connection) -> Vec<String> {
+    /// The ids of the sessions left, in creation order.
+    pub(in crate::sqlite) fn left(conn: &rusqlite::Connection) -> Vec<String> {
         conn.prepare("SELECT id FROM sessions ORDER BY rowid")
             .unwrap()
             .query_map([], |r| r.get(0))
