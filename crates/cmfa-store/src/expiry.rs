@@ -11,7 +11,9 @@ pub(crate) const SESSION_SWEEP_LIMIT: usize = 1_000;
 pub(crate) const SWEEP_EVERY_SECS: u64 = 60;
 
 /// No sign-in session lives longer than this (AuthSessionValidity is at most 15 minutes); one
-/// that claims to was stored while the clock was set ahead, and is deleted too.
+/// that claims to was stored while the clock was set ahead. The SQLite sweep, which looks only at
+/// the oldest rows, deletes those too, or they would stall it; PostgreSQL's sweep goes by expiry
+/// and never looks at them.
 pub(crate) const SESSION_LONGEST_PLAUSIBLE_SECS: f64 = 86_400.0;
 
 /// The expiry before which sessions are deleted, at Unix time `now`.

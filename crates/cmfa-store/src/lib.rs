@@ -9,6 +9,7 @@
 //! Each adapter maps its database errors to `StoreError` in [`error`], so no database type
 //! crosses into the domain.
 
+mod clock;
 mod error;
 mod expiry;
 #[cfg(feature = "postgres")]

@@ -24,6 +24,7 @@ mod migrate;
 mod pool;
 mod users;
 
+use crate::clock::unix_now;
 use crate::error::{corrupt, from_pg};
 use crate::expiry;
 use async_trait::async_trait;
@@ -90,13 +91,6 @@ fn versioned(row: &Row) -> StoreResult<()> {
 
 fn deleted(n: u64) -> StoreResult<()> {
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 const UPDATE_POOL: &str = "WITH u AS (UPDATE pools SET version = $1, data = $2 WHERE id = $3 AND version = $4 RETURNING 1) \
@@ -185,7 +179,7 @@ impl PgStore {
     /// that call's insert; processes sweeping together skip each other's rows (SKIP LOCKED)
     /// instead of waiting on them. A failure is logged and left to the next sweep.
     async fn maybe_sweep_sessions(&self) {
-        let now = now();
+        let now = unix_now();
         let due = self.next_sweep.load(Ordering::Relaxed);
         // A due time further ahead than one interval means the clock stepped back: due now.
         if ((now as u64) < due && due <= now as u64 + expiry::SWEEP_EVERY_SECS)
@@ -478,7 +472,7 @@ impl Store for PgStore {
     }
 
     async fn revoke_origin(&self, pool_id: &str, origin_jti: &str) -> StoreResult<()> {
-        let at = now();
+        let at = unix_now();
         with_db!(self, |db| db
             .exec(
                 "INSERT INTO revoked_origins (origin_jti, pool_id, revoked_at) VALUES ($1, $2, $3) \
@@ -490,7 +484,7 @@ impl Store for PgStore {
     }
 
     async fn revoke_user_tokens(&self, pool_id: &str, key: &str) -> StoreResult<()> {
-        let at = now();
+        let at = unix_now();
         with_db!(self, |db| {
             db
             .exec(

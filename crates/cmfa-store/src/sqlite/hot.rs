@@ -157,7 +157,7 @@ impl Inner {
     fn put_session(&mut self, session: Arc<AuthSession>, used: bool) {
         if self.sessions.len() >= CAPACITY {
             // Sessions are short-lived: drop the expired ones, or else the oldest half by expiry.
-            let now = super::unix_now();
+            let now = crate::clock::unix_now();
             self.sessions.retain(|_, (s, _)| s.expires_at > now);
             if self.sessions.len() >= CAPACITY {
                 let mut expiries: Vec<f64> = self.sessions.values().map(|(s, _)| s.expires_at).collect();

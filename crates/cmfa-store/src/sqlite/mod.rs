@@ -17,6 +17,7 @@ mod owned_thread;
 mod users;
 mod writer;
 
+use crate::clock::unix_now;
 use crate::error::{corrupt, from_sqlite};
 use crate::expiry;
 use async_trait::async_trait;
@@ -73,14 +74,6 @@ type Shared = Arc<RwLock<Cache>>;
 fn write_cache(cache: &Shared) -> std::sync::RwLockWriteGuard<'_, Cache> {
     // Cache updates cannot panic halfway, so a poisoned lock still guards consistent data.
     cache.write().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The OS clock in Unix seconds: revocation and outbox timestamps, session eviction.
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 /// The writer's housekeeping: delete sessions long expired; more to do if the limit was reached.
