@@ -87,18 +87,17 @@ impl Api {
     pub(crate) async fn call(&self, op: &str, body: &Value) -> Result<Value, CallError> {
         let body = body.to_string();
         let reused = self.inner.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let (status, value, conn) = match reused {
+        let answer = match reused {
             // A connection the server closed while it sat idle fails before any answer; the
             // request is then sent once more on a new connection.
             Some(conn) => match conn.round_trip(&self.inner.authority, op, &body).await {
-                Err(CallError::Transport(e)) if e == CLOSED_IDLE => {
-                    self.connect()
-                        .await?
-                        .round_trip(&self.inner.authority, op, &body)
-                        .await?
-                }
-                answer => answer?,
+                Err(CallError::Transport(e)) if e == CLOSED_IDLE => None,
+                answer => Some(answer?),
             },
+            None => None,
+        };
+        let (status, value, conn) = match answer {
+            Some(answer) => answer,
             None => {
                 self.connect()
                     .await?
