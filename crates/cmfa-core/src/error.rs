@@ -49,6 +49,8 @@ pub enum DomainError {
     PasswordResetRequired(String),
     #[error("UnsupportedOperationException: {0}")]
     UnsupportedOperation(String),
+    #[error("TooManyRequestsException: {0}")]
+    TooManyRequests(String),
     /// A fault on our side (storage unavailable, corrupt row). The text is for the log only.
     #[error("internal error: {0}")]
     Internal(String),

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod client;
 pub mod clock;
+pub mod compute;
 pub mod error;
 pub mod ids;
 pub mod mfa;

@@ -14,6 +14,8 @@ pub struct CoreSettings {
     pub public_url: String,
     /// Argon2id cost for password hashes.
     pub password_hash: crate::user::password::HashCost,
+    /// The pool that runs hashing, SRP and signing off the async runtime.
+    pub compute: crate::compute::ComputeSettings,
 }
 
 impl Default for CoreSettings {
@@ -23,6 +25,7 @@ impl Default for CoreSettings {
             default_region: "us-east-1".into(),
             public_url: "http://127.0.0.1:9330".into(),
             password_hash: Default::default(),
+            compute: Default::default(),
         }
     }
 }

@@ -119,15 +119,28 @@ pub trait Store: Send + Sync + 'static {
     /// A sign-in step by id, and whether it has been used.
     async fn get_session(&self, id: &str) -> StoreResult<Option<(AuthSession, bool)>>;
 
-    /// Completes a sign-in in one transaction: marks the session used (`Conflict` if it already
-    /// was), saves the user (version-checked) and stores the refresh token.
+    /// Writes one step of a sign-in in one transaction: marks the answered session used
+    /// (`Conflict` if it already was), saves the user (version-checked: `Conflict` if it changed
+    /// since it was read), stores a refresh token, opens the next session and records a message
+    /// to deliver, each only if given.
+    async fn write_step(&self, step: StepWrite<'_>) -> StoreResult<()>;
+
+    /// Completes a sign-in: [`Store::write_step`] with the session, the user and a refresh token.
     async fn finish_sign_in(
         &self,
         session_id: Option<&str>,
         user: &User,
         key: &str,
         refresh: Option<&RefreshRecord>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.write_step(StepWrite {
+            used: session_id,
+            user: Some((user, key)),
+            refresh,
+            ..StepWrite::default()
+        })
+        .await
+    }
 
     /// A refresh token by its hash.
     async fn get_refresh(&self, hash: &str) -> StoreResult<Option<RefreshRecord>>;
@@ -149,6 +162,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Marks a message delivered, or schedules another attempt at `retry_at`.
     async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()>;
+}
+
+/// What one step of a sign-in writes (see [`Store::write_step`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepWrite<'a> {
+    /// The session this step answers.
+    pub used: Option<&'a str>,
+    /// The user's record and key. Sign-in changes no alias or searchable attribute, so only the
+    /// record is written.
+    pub user: Option<(&'a User, &'a str)>,
+    /// A refresh token to store (only tokens from before sealed tokens are stored).
+    pub refresh: Option<&'a RefreshRecord>,
+    /// The session of the next challenge.
+    pub next: Option<&'a AuthSession>,
+    /// A code to deliver; recorded with the session that holds its hash.
+    pub message: Option<&'a OutboundMessage>,
+    /// When the message is recorded (the service's clock).
+    pub now: f64,
 }
 
 /// A pool's signing keys: one for access tokens, one for ID tokens (AWS signs them with

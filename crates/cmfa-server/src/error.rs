@@ -49,6 +49,7 @@ impl From<DomainError> for ApiError {
             DomainError::UnauthorizedClient(m) => (ErrorCode::UnauthorizedException, m),
             DomainError::UnsupportedUserState(m) => (ErrorCode::UnsupportedUserStateException, m),
             DomainError::PasswordResetRequired(m) => (ErrorCode::PasswordResetRequiredException, m),
+            DomainError::TooManyRequests(m) => (ErrorCode::TooManyRequestsException, m),
             DomainError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (

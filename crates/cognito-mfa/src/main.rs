@@ -117,6 +117,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             HashKind::Default => HashCost::Default,
             HashKind::Fast => HashCost::Fast,
         },
+        compute: Default::default(),
     };
     let service = Service::new(store, clock.clone(), settings);
     let worker = cmfa_delivery::Worker::new(service.store(), transports(&cfg), clock.clone());

@@ -36,6 +36,7 @@ const INVALID_SESSION: &str = "Invalid session for the user.";
 const EXPIRED_SESSION: &str = "Invalid session for the user, session is expired.";
 const USED_SESSION: &str = "Invalid session for the user, session can only be used once.";
 const LOCKED: &str = "Password attempts exceeded";
+const TOTP_REUSED: &str = "Your software token has already been used once.";
 const SNS_ROLE: &str = "arn:aws:iam::123456789012:role/sms";
 
 // ---------------------------------------------------------------------------------------------
@@ -453,10 +454,11 @@ async fn start(env: &Env, client: &str, flow: Flow, username: &str, password: &s
             let answer = srp
                 .verify(&p["SECRET_BLOCK"], &user_id, &p["SALT"], &p["SRP_B"])
                 .expect("aws-cognito-srp accepts the challenge");
+            // As AWS: no Session; the state travels in SECRET_BLOCK.
+            assert_eq!(first.session(), None, "PASSWORD_VERIFIER comes without a Session");
             c.respond_to_auth_challenge()
                 .client_id(client)
                 .challenge_name(ChallengeNameType::PasswordVerifier)
-                .session(first.session().expect("Session"))
                 .challenge_responses("USERNAME", &user_id)
                 .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", answer.password_claim_secret_block)
                 .challenge_responses("PASSWORD_CLAIM_SIGNATURE", answer.password_claim_signature)
@@ -644,7 +646,7 @@ const ROWS: &[Row] = &[
         exp: [
             Exp::Tokens,
             Exp::Tokens,
-            Exp::Setup(&["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]),
+            Exp::Setup(&["SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]),
         ],
     },
     Row {
@@ -814,7 +816,7 @@ async fn on_pool_skips_the_recovery_channel_and_reports_no_method() {
     for flow in FLOWS {
         check(
             &env.start(flow, "mailer").await,
-            Exp::Setup(&["SOFTWARE_TOKEN_MFA"]),
+            Exp::Setup(&["SMS_MFA", "SOFTWARE_TOKEN_MFA"]),
             "mailer",
             &format!("{flow:?}"),
         );
@@ -823,15 +825,16 @@ async fn on_pool_skips_the_recovery_channel_and_reports_no_method() {
 }
 
 #[tokio::test]
-async fn on_pool_with_nothing_usable_reports_no_method() {
-    // ON with SMS only, and a user without a phone: nothing to challenge and nothing to set up.
+async fn on_pool_with_sms_only_offers_sms_setup_to_a_user_without_a_phone() {
+    // ON with SMS only, and a user without a phone: AWS lists SMS_MFA in MFAS_CAN_SETUP, although
+    // a phone number cannot be set up inside the challenge.
     let env = Env::sms_only(UserPoolMfaType::On).await;
     env.user("nophone", &[]).await;
     env.user("phone", &[("phone_number", "+15555550102")]).await;
     for flow in FLOWS {
         check(
             &env.start(flow, "nophone").await,
-            Exp::NoMethod,
+            Exp::Setup(&["SMS_MFA"]),
             "nophone",
             &format!("{flow:?}"),
         );
@@ -1136,7 +1139,12 @@ async fn select_mfa_type_then_each_factor() {
 /// MFA_SETUP through TOTP: (Associate → Verify → answer), the answer's Session given either way.
 async fn setup_totp(env: &Env, username: &str, session_in_responses: bool) {
     let ch = env.start(Flow::Password, username).await;
-    check(&ch, Exp::Setup(&["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]), username, "setup");
+    check(
+        &ch,
+        Exp::Setup(&["SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]),
+        username,
+        "setup",
+    );
     let ch = ch.unwrap();
     let a = env
         .c
@@ -1274,7 +1282,12 @@ async fn mfa_setup_for_email() {
     for (username, key) in [("newmail", "EMAIL"), ("lower", "email")] {
         let address = format!("{username}@example.com");
         let ch = env.start(Flow::Password, username).await;
-        check(&ch, Exp::Setup(&["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]), username, "setup");
+        check(
+            &ch,
+            Exp::Setup(&["SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]),
+            username,
+            "setup",
+        );
         let ch = env
             .respond(
                 ChallengeNameType::MfaSetup,
@@ -1582,12 +1595,12 @@ async fn a_totp_code_is_accepted_once_and_old_steps_are_refused() {
         "replay",
         "first use",
     );
-    // The same code, the same step: refused.
+    // The same code, the same step: refused, with AWS's answer.
     let again = answer_totp(&env, "replay", &code).await;
-    assert_fail(&again.unwrap_err(), "CodeMismatchException", Some(CODE_MISMATCH));
+    assert_fail(&again.unwrap_err(), "ExpiredCodeException", Some(TOTP_REUSED));
     // The previous step's code is inside the ±1 window but older than the used step: refused.
     let previous = answer_totp(&env, "replay", &totp_at(&secret, now - 30)).await;
-    assert_fail(&previous.unwrap_err(), "CodeMismatchException", Some(CODE_MISMATCH));
+    assert_fail(&previous.unwrap_err(), "ExpiredCodeException", Some(TOTP_REUSED));
     // Two steps later, the code of two steps ago (outside the window) is refused, the current works.
     env.advance(60);
     let now = env.now();
@@ -2367,18 +2380,16 @@ async fn first_factor_sessions_are_spent_by_the_mfa_challenge() {
         ("PASSWORD_CLAIM_SIGNATURE", proof.password_claim_signature.as_str()),
         ("TIMESTAMP", proof.timestamp.as_str()),
     ];
-    let session = first.session().expect("Session");
+    // No Session (as AWS): the answer's SECRET_BLOCK names the sign-in.
+    assert_eq!(first.session(), None);
     check(
-        &env.respond(ChallengeNameType::PasswordVerifier, Some(session), &r)
-            .await,
+        &env.respond(ChallengeNameType::PasswordVerifier, None, &r).await,
         Exp::Sms,
         "spent",
         "SRP then SMS",
     );
     let sent = outbox::messages(&env.server.url, &env.pool, "spent").await.len();
-    let again = env
-        .respond(ChallengeNameType::PasswordVerifier, Some(session), &r)
-        .await;
+    let again = env.respond(ChallengeNameType::PasswordVerifier, None, &r).await;
     assert_fail(&again.unwrap_err(), "NotAuthorizedException", Some(USED_SESSION));
     assert_eq!(
         outbox::messages(&env.server.url, &env.pool, "spent").await.len(),
@@ -2556,7 +2567,7 @@ async fn one_totp_code_on_two_sessions_at_once_signs_in_once() {
     for f in &refused {
         assert_eq!(f.0, 400, "{f:?}");
         assert!(
-            matches!(f.1.as_str(), "CodeMismatchException" | "NotAuthorizedException"),
+            matches!(f.1.as_str(), "ExpiredCodeException" | "NotAuthorizedException"),
             "{f:?}"
         );
     }

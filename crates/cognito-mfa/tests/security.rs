@@ -584,7 +584,6 @@ async fn srp_attempt(
         .respond_to_auth_challenge()
         .client_id(client)
         .challenge_name(ChallengeNameType::PasswordVerifier)
-        .session(out.session().expect("Session"))
         .challenge_responses("USERNAME", user_id)
         .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", answer.password_claim_secret_block)
         .challenge_responses("PASSWORD_CLAIM_SIGNATURE", answer.password_claim_signature)

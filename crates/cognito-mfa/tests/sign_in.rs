@@ -414,9 +414,14 @@ async fn srp_sign_in(
     assert_eq!(out.challenge_name(), Some(&ChallengeNameType::PasswordVerifier));
     assert!(out.authentication_result().is_none());
     let p = out.challenge_parameters().expect("ChallengeParameters");
-    for k in ["SALT", "SRP_B", "SECRET_BLOCK", "USER_ID_FOR_SRP", "USERNAME"] {
-        assert!(p.contains_key(k), "PASSWORD_VERIFIER lacks {k}: {p:?}");
-    }
+    let mut keys: Vec<&str> = p.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["SALT", "SECRET_BLOCK", "SRP_B", "USERNAME", "USER_ID_FOR_SRP"],
+        "PASSWORD_VERIFIER's parameters, as AWS sends them"
+    );
+    assert_eq!(out.session(), None, "AWS sends PASSWORD_VERIFIER without a Session");
     let user_id = &p["USER_ID_FOR_SRP"];
     let answer = srp
         .verify(&p["SECRET_BLOCK"], user_id, &p["SALT"], &p["SRP_B"])
@@ -425,7 +430,6 @@ async fn srp_sign_in(
         .respond_to_auth_challenge()
         .client_id(client)
         .challenge_name(ChallengeNameType::PasswordVerifier)
-        .session(out.session().expect("Session"))
         .challenge_responses("USERNAME", user_id)
         .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", answer.password_claim_secret_block)
         .challenge_responses("PASSWORD_CLAIM_SIGNATURE", answer.password_claim_signature)

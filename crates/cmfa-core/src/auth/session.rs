@@ -70,6 +70,29 @@ impl Challenge {
     }
 }
 
+/// What comes before the session id in a `PASSWORD_VERIFIER` challenge's `SECRET_BLOCK`.
+const SECRET_BLOCK_TAG: &str = "cmfa-srp-session:";
+
+/// The `SECRET_BLOCK` of the `PASSWORD_VERIFIER` challenge of session `id`.
+///
+/// AWS sends that challenge without a `Session`: the sign-in's state travels in `SECRET_BLOCK`,
+/// which the client signs and sends back as `PASSWORD_CLAIM_SECRET_BLOCK`, and clients such as
+/// pycognito answer without a `Session`. So the block names the stored session. It is as secret
+/// as a `Session` (the id's 512 random bits) and, signed into the client's proof, cannot be
+/// swapped for another session's without the proof failing.
+pub fn secret_block_for(id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{SECRET_BLOCK_TAG}{id}"))
+}
+
+/// The session id a `SECRET_BLOCK` names, if it is one of ours.
+pub fn session_in_secret_block(block: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(block).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.strip_prefix(SECRET_BLOCK_TAG).map(str::to_owned)
+}
+
 /// A fresh session id: the current Unix time in milliseconds as 12 hex digits, then 64 random
 /// bytes in base64url. The random part is what makes it unguessable (512 bits); the time first
 /// makes ids sort in creation order, so a store's index takes new sessions at its end (one page
@@ -102,6 +125,21 @@ pub fn code_hash(session_id: &str, code: &str) -> String {
 /// Constant-time equality of two hex digests.
 pub fn same_hash(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod secret_block_tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_block_names_its_session_and_nothing_else_does() {
+        let id = new_session_id();
+        let block = secret_block_for(&id);
+        assert_eq!(session_in_secret_block(&block).as_deref(), Some(id.as_str()));
+        assert!(!block.contains(&id), "base64, not the id in the clear");
+        assert_eq!(session_in_secret_block("not base64!"), None);
+        assert_eq!(session_in_secret_block("c2VjcmV0"), None, "base64 of something else");
+    }
 }
 
 #[cfg(test)]

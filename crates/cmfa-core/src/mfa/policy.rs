@@ -112,13 +112,13 @@ pub fn next_step(pool: &UserPool, user: &User) -> Next {
         [one] => Next::Challenge(*one),
         [_, _] => Next::Select(channels),
         _ => {
-            let mut setup = Vec::new();
-            if pool_offers(pool, Factor::SoftwareToken) {
-                setup.push(Factor::SoftwareToken);
-            }
-            if pool_offers(pool, Factor::Email) && recovery != Some(Factor::Email) {
-                setup.push(Factor::Email);
-            }
+            // Every factor the pool offers that is not its recovery channel, as AWS lists them
+            // (a capture shows ["SMS_MFA","SOFTWARE_TOKEN_MFA"]): SMS too, although a phone
+            // number cannot be set up inside the challenge.
+            let setup: Vec<Factor> = [Factor::Sms, Factor::SoftwareToken, Factor::Email]
+                .into_iter()
+                .filter(|f| pool_offers(pool, *f) && Some(*f) != recovery)
+                .collect();
             if setup.is_empty() {
                 Next::NoMethod
             } else {
@@ -244,7 +244,7 @@ mod tests {
         );
         assert_eq!(
             next_step(&p, &user(false, false)),
-            Next::Setup(vec![Factor::SoftwareToken])
+            Next::Setup(vec![Factor::Sms, Factor::SoftwareToken])
         );
         assert_eq!(
             next_step(&p, &with_totp(user(false, false))),
@@ -254,8 +254,18 @@ mod tests {
             next_step(&p, &with_totp(user(true, false))),
             Next::Select(vec![Factor::SoftwareToken, Factor::Sms])
         );
-        let none = pool(UserPoolMfaType::On, true, false, false);
-        assert_eq!(next_step(&none, &user(false, false)), Next::NoMethod);
+        let sms_only = pool(UserPoolMfaType::On, true, false, false);
+        assert_eq!(
+            next_step(&sms_only, &user(false, false)),
+            Next::Setup(vec![Factor::Sms]),
+            "SMS is listed even though it cannot be set up in the challenge"
+        );
+        let both = pool(UserPoolMfaType::On, true, true, false);
+        assert_eq!(
+            next_step(&both, &user(false, false)),
+            Next::Setup(vec![Factor::Sms, Factor::SoftwareToken]),
+            "AWS's order: SMS_MFA, SOFTWARE_TOKEN_MFA"
+        );
         let mut fresh = user(false, false);
         fresh.fresh_from_sign_up = true;
         assert_eq!(
@@ -276,7 +286,8 @@ mod tests {
         });
         assert_eq!(
             next_step(&p, &user(false, true)),
-            Next::Setup(vec![Factor::SoftwareToken])
+            Next::Setup(vec![Factor::Sms, Factor::SoftwareToken]),
+            "email, the recovery channel, is not offered"
         );
         assert_eq!(next_step(&p, &user(true, true)), Next::Challenge(Factor::Sms));
     }

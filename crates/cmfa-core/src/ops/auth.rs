@@ -8,14 +8,17 @@ use super::users::{USER_NOT_FOUND, check_secret_hash, user_type};
 use super::{Caller, Service};
 use crate::auth::issue::{TokenContext, access_claims, id_claims};
 use crate::auth::refresh::{self, RefreshClaims, signed_in_before_sign_out};
-use crate::auth::session::{AuthSession, Challenge, EXPIRED_SESSION, INVALID_SESSION, USED_SESSION, new_session_id};
+use crate::auth::session::{
+    AuthSession, Challenge, EXPIRED_SESSION, INVALID_SESSION, USED_SESSION, new_session_id, secret_block_for,
+    session_in_secret_block,
+};
 use crate::auth::srp;
 use crate::auth::tokens::{self, Claims, SigningKey, TokenError};
 use crate::client::{self, AppClient};
 use crate::error::{DomainError, Result};
 use crate::pool::UserPool;
-use crate::store::{PoolKeys, RefreshRecord, StoreError};
-use crate::user::password::{PasswordRecord, check_policy};
+use crate::store::{PoolKeys, RefreshRecord, StepWrite, StoreError};
+use crate::user::password::check_policy;
 use crate::user::{User, attributes, username_key};
 use cmfa_wire::shapes::{
     AdminInitiateAuthRequest, AdminInitiateAuthResponse, AdminRespondToAuthChallengeRequest,
@@ -31,6 +34,7 @@ use std::sync::Arc;
 pub(crate) const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 const LOCKED: &str = "Password attempts exceeded";
 const DISABLED: &str = "User is disabled.";
+const NOT_CONFIRMED: &str = "User is not confirmed.";
 const BAD_REFRESH: &str = "Invalid Refresh Token";
 const REVOKED_REFRESH: &str = "Refresh Token has been revoked";
 const BAD_ACCESS: &str = "Invalid Access Token";
@@ -128,22 +132,26 @@ impl Service {
     }
 
     /// Issues tokens, first applying `prepare` to the user (a TOTP step used, an attribute
-    /// verified). The user is saved with a version check: if another request changed the user
-    /// meanwhile, the user is read again and `prepare` re-applied to the new state (so, say, a
-    /// TOTP step used by a racing sign-in is refused), instead of failing a correct answer.
+    /// verified). `user` is the user as stored. Only a change is written, version-checked: if
+    /// another request changed the user meanwhile, the user is read again and `prepare`
+    /// re-applied to the new state (so, say, a TOTP step used by a racing sign-in is refused),
+    /// instead of failing a correct answer. A sign-in that changes nothing writes no user, so
+    /// parallel sign-ins of one user never conflict.
     pub(crate) async fn issue_tokens_with<F>(
         &self,
         pool: &UserPool,
         client: &AppClient,
         key: &str,
-        mut user: User,
+        user: User,
         session_id: Option<&str>,
         prepare: F,
     ) -> Result<AuthenticationResultType>
     where
         F: Fn(&mut User) -> Result<()>,
     {
-        prepare(&mut user)?;
+        // The tokens describe the user as this sign-in leaves it; `user` stays the stored state.
+        let mut signed = user.clone();
+        prepare(&mut signed)?;
         let keys = self.pool_keys(&pool.id).await?;
         let life = client::lifetimes(&client.config);
         let now = self.clock.now() as i64;
@@ -158,28 +166,30 @@ impl Service {
             auth_time: now,
             now,
         };
-        let access = keys.access.sign(&access_claims(&ctx, &user, life.access));
-        let id = keys.id.sign(&id_claims(&ctx, &user, life.id));
+        let access_claims = access_claims(&ctx, &signed, life.access);
+        let id_claims = id_claims(&ctx, &signed, life.id);
         // Sealed: issuing a refresh token writes nothing (see `auth::refresh`).
-        let refresh = refresh::seal(
-            &keys.access,
-            &RefreshClaims {
-                pool_id: pool.id.clone(),
-                client_id: client.client_id.clone(),
-                username_key: key.to_owned(),
-                origin_jti,
-                auth_time: now,
-                expires_at: now as f64 + life.refresh as f64,
-            },
-        );
-        let signed_in = |u: &mut User| {
-            u.lockout.succeed();
-            u.fresh_from_sign_up = false;
+        let refresh_claims = RefreshClaims {
+            pool_id: pool.id.clone(),
+            client_id: client.client_id.clone(),
+            username_key: key.to_owned(),
+            origin_jti,
+            auth_time: now,
+            expires_at: now as f64 + life.refresh as f64,
         };
-        signed_in(&mut user);
+        let (access, id, refresh) = self
+            .cpu(move || {
+                (
+                    keys.access.sign(&access_claims),
+                    keys.id.sign(&id_claims),
+                    refresh::seal(&keys.access, &refresh_claims),
+                )
+            })
+            .await?;
         self.save_record(&pool.id, key, user, session_id, |u| {
             prepare(u)?;
-            signed_in(u);
+            u.lockout.succeed();
+            u.fresh_from_sign_up = false;
             Ok(())
         })
         .await?;
@@ -193,23 +203,23 @@ impl Service {
         })
     }
 
-    pub(crate) async fn new_session(
+    /// A new sign-in session for `username`, expiring after the client's session lifetime.
+    pub(crate) fn session_for(
         &self,
         pool: &UserPool,
         client: &AppClient,
         username: &str,
+        id: String,
         challenge: Challenge,
-    ) -> Result<String> {
-        let s = AuthSession {
-            id: new_session_id(),
+    ) -> AuthSession {
+        AuthSession {
+            id,
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
             username: username.to_owned(),
             challenge,
             expires_at: self.clock.now() + client::lifetimes(&client.config).session as f64,
-        };
-        self.store.put_session(&s).await?;
-        Ok(s.id)
+        }
     }
 
     /// After the password (or SRP proof): a new password if the user must choose one, else the
@@ -227,7 +237,7 @@ impl Service {
         }
         match user.status {
             UserStatusType::Unconfirmed => {
-                return Err(DomainError::UserNotConfirmed("User is not confirmed.".into()));
+                return Err(DomainError::UserNotConfirmed(NOT_CONFIRMED.into()));
             }
             UserStatusType::ResetRequired => {
                 return Err(DomainError::PasswordResetRequired(
@@ -249,9 +259,15 @@ impl Service {
                         "Temporary password has expired and must be reset by an administrator.".into(),
                     ));
                 }
-                let session = self
-                    .new_session(pool, client, &user.username, Challenge::NewPasswordRequired)
-                    .await?;
+                let next = self.session_for(
+                    pool,
+                    client,
+                    &user.username,
+                    new_session_id(),
+                    Challenge::NewPasswordRequired,
+                );
+                self.open_step(session_id, key, None, &next, None).await?;
+                let session = next.id;
                 let visible: Vec<&AttributeType> = user.attributes.iter().filter(|a| a.name != "sub").collect();
                 let required: Vec<String> = pool
                     .config
@@ -301,17 +317,23 @@ impl Service {
     ) -> Result<(String, User)> {
         let Some((key, user)) = self.find_user(pool, username).await? else {
             if hides_existence(client) {
-                // Spend what a real check spends, so timing does not tell the cases apart.
-                let decoy = PasswordRecord::new(&pool.id, username, "decoy", false, 0.0, self.settings.password_hash)?;
-                let _ = decoy.matches(password);
+                self.spend_password_check(password).await?;
             }
             return Err(unknown_user(client));
         };
+        // As AWS: before the password, so an app can send the user to "enter your code"
+        // whatever was typed.
+        if user.status == UserStatusType::Unconfirmed {
+            return Err(DomainError::UserNotConfirmed(NOT_CONFIRMED.into()));
+        }
         let now = self.clock.now();
         if user.lockout.is_locked(now) {
             return Err(DomainError::NotAuthorized(LOCKED.into()));
         }
-        let ok = user.password.as_ref().is_some_and(|p| p.matches(password));
+        let ok = match &user.password {
+            Some(p) => self.password_matches(p, password).await?,
+            None => false,
+        };
         if !ok {
             self.record_failure(pool, &key, user).await;
             return Err(DomainError::NotAuthorized(BAD_CREDENTIALS.into()));
@@ -358,6 +380,9 @@ impl Service {
     async fn start_srp(&self, pool: &UserPool, client: &AppClient, username: &str, srp_a: &str) -> Result<Step> {
         let found = self.find_user(pool, username).await?;
         let (user_id, verifier) = match &found {
+            Some((_, u)) if u.status == UserStatusType::Unconfirmed => {
+                return Err(DomainError::UserNotConfirmed(NOT_CONFIRMED.into()));
+            }
             Some((_, u)) if u.lockout.is_locked(self.clock.now()) => {
                 return Err(DomainError::NotAuthorized(LOCKED.into()));
             }
@@ -370,14 +395,12 @@ impl Service {
             None if hides_existence(client) => self.decoy_srp_user(pool, username).await?,
             None => return Err(unknown_user(client)),
         };
-        let ephemeral = srp::start(&verifier);
-        let secret_block = {
-            use base64::Engine;
-            use rand::RngCore;
-            let mut b = [0u8; 64];
-            rand::rng().fill_bytes(&mut b);
-            base64::engine::general_purpose::STANDARD.encode(b)
+        let ephemeral = {
+            let verifier = verifier.clone();
+            self.cpu(move || srp::start(&verifier)).await?
         };
+        let id = new_session_id();
+        let secret_block = secret_block_for(&id);
         let mut parameters = BTreeMap::new();
         parameters.insert("SALT".into(), verifier.salt_hex.clone());
         parameters.insert("SRP_B".into(), ephemeral.big_b_hex.clone());
@@ -389,10 +412,13 @@ impl Service {
             srp_a: srp_a.to_owned(),
             secret_block,
         };
-        let session = self.new_session(pool, client, &user_id, challenge).await?;
+        self.store
+            .put_session(&self.session_for(pool, client, &user_id, id, challenge))
+            .await?;
+        // As AWS: no Session; the state travels in SECRET_BLOCK (see `secret_block_for`).
         Ok(Step {
             challenge: Some(ChallengeNameType::PasswordVerifier),
-            session: Some(session),
+            session: None,
             parameters,
             result: None,
         })
@@ -436,12 +462,16 @@ impl Service {
             auth_time: rec.auth_time,
             now,
         };
+        let (access_claims, id_claims) = (access_claims(&ctx, &user, life.access), id_claims(&ctx, &user, life.id));
+        let (access, id) = self
+            .cpu(move || (keys.access.sign(&access_claims), keys.id.sign(&id_claims)))
+            .await?;
         Ok(Step::tokens(AuthenticationResultType {
-            access_token: Some(keys.access.sign(&access_claims(&ctx, &user, life.access))),
+            access_token: Some(access),
             expires_in: Some(life.access as i32),
             token_type: Some("Bearer".into()),
             refresh_token: None,
-            id_token: Some(keys.id.sign(&id_claims(&ctx, &user, life.id))),
+            id_token: Some(id),
             new_device_metadata: None,
         }))
     }
@@ -577,7 +607,16 @@ impl Service {
             )));
         }
         let session = session.or_else(|| r.get("SESSION").map(String::as_str));
-        let s = self.open_session(client, session, challenge).await?;
+        let from_block = match (session, challenge) {
+            (None, ChallengeNameType::PasswordVerifier) => {
+                let block = param(r, "PASSWORD_CLAIM_SECRET_BLOCK")?;
+                Some(session_in_secret_block(block).ok_or_else(|| DomainError::NotAuthorized(BAD_CREDENTIALS.into()))?)
+            }
+            _ => None,
+        };
+        let s = self
+            .open_session(client, session.or(from_block.as_deref()), challenge)
+            .await?;
         let username = param(r, "USERNAME")?;
         check_secret_hash(client, username, r.get("SECRET_HASH").map(String::as_str))?;
         let found = self.find_user(pool, &s.username).await?;
@@ -608,17 +647,22 @@ impl Service {
                     return Err(DomainError::NotAuthorized(LOCKED.into()));
                 }
                 let proof = if block == secret_block {
-                    srp::verify(
-                        &pool.id,
-                        &user.username,
-                        &record.srp,
-                        &ephemeral,
-                        &srp_a,
-                        block,
-                        timestamp,
-                        signature,
-                        now as i64,
-                    )
+                    let (pool_id, user_id, srp_record) = (pool.id.clone(), user.username.clone(), record.srp.clone());
+                    let (block, timestamp, signature) = (block.to_owned(), timestamp.to_owned(), signature.to_owned());
+                    self.cpu(move || {
+                        srp::verify(
+                            &pool_id,
+                            &user_id,
+                            &srp_record,
+                            &ephemeral,
+                            &srp_a,
+                            &block,
+                            &timestamp,
+                            &signature,
+                            now as i64,
+                        )
+                    })
+                    .await?
                 } else {
                     Err(srp::SrpError::BadSignature)
                 };
@@ -658,14 +702,10 @@ impl Service {
                     user.set_attr(&a.name, a.value);
                 }
                 attributes::check_required(pool, &user.attributes)?;
-                user.password = Some(PasswordRecord::new(
-                    &pool.id,
-                    &user.username,
-                    new_password,
-                    false,
-                    self.clock.now(),
-                    self.settings.password_hash,
-                )?);
+                user.password = Some(
+                    self.new_password(&pool.id, &user.username, new_password, false, self.clock.now())
+                        .await?,
+                );
                 user.status = UserStatusType::Confirmed;
                 // Aliases may have changed with the attributes: save them before the tokens.
                 let user = self.save_user(pool, &key, user, None).await?;
@@ -837,34 +877,45 @@ impl Service {
             u.signed_out_at_ms = now_ms.max(u.signed_out_at_ms + 2);
             Ok(())
         };
-        let mut user = self
+        let user = self
             .store
             .get_user(&pool.id, key)
             .await?
             .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))?;
-        stamp(&mut user)?;
         self.save_record(&pool.id, key, user, None, stamp).await
     }
 
-    /// Saves `user`'s record (no alias or searchable attribute changes), consuming `session_id`
-    /// if given, with a version check. If another request changed the user meanwhile, reads it
-    /// again and applies `redo` to the new state (so, say, a TOTP step used by a racing sign-in
-    /// is refused) instead of failing; five lost races in a row give up.
+    /// Applies `change` to the stored `user` and saves the result (no alias or searchable
+    /// attribute changes), consuming `session_id` if given, in one write. Nothing about the user
+    /// is written when `change` leaves it as it was. If another request changed the user
+    /// meanwhile, reads it again and applies `change` to the new state (so, say, a TOTP step used
+    /// by a racing sign-in is refused) instead of failing.
     async fn save_record<F>(
         &self,
         pool_id: &str,
         key: &str,
         mut user: User,
         session_id: Option<&str>,
-        redo: F,
+        change: F,
     ) -> Result<()>
     where
         F: Fn(&mut User) -> Result<()>,
     {
-        let mut attempts = 0;
-        loop {
-            user.version += 1;
-            match self.store.finish_sign_in(session_id, &user, key, None).await {
+        // Every lost race means another write to this user landed; that cannot go on for long.
+        for _ in 0..64 {
+            let mut next = user.clone();
+            change(&mut next)?;
+            let changed = next != user;
+            next.version += 1;
+            let step = StepWrite {
+                used: session_id,
+                user: changed.then_some((&next, key)),
+                ..StepWrite::default()
+            };
+            if step.used.is_none() && step.user.is_none() {
+                return Ok(());
+            }
+            match self.store.write_step(step).await {
                 Ok(()) => return Ok(()),
                 Err(StoreError::Conflict) => {
                     if let Some(sid) = session_id
@@ -872,22 +923,18 @@ impl Service {
                     {
                         return Err(DomainError::NotAuthorized(USED_SESSION.into()));
                     }
-                    attempts += 1;
-                    if attempts >= 5 {
-                        return Err(DomainError::ConcurrentModification(
-                            "Too many concurrent changes to the user; try again.".into(),
-                        ));
-                    }
                     user = self
                         .store
                         .get_user(pool_id, key)
                         .await?
                         .ok_or_else(|| DomainError::UserNotFound(USER_NOT_FOUND.into()))?;
-                    redo(&mut user)?;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
+        Err(DomainError::ConcurrentModification(
+            "Too many concurrent changes to the user; try again.".into(),
+        ))
     }
 
     /// The sign-in a refresh token belongs to: opened from a sealed token, or looked up for a

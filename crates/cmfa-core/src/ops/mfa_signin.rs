@@ -13,6 +13,7 @@ use crate::mfa::policy::{Next, next_step};
 use crate::mfa::totp;
 use crate::outbound::{Channel, OutboundMessage};
 use crate::pool::UserPool;
+use crate::store::{StepWrite, StoreError};
 use crate::user::User;
 use crate::user::codes::new_code;
 use crate::user::delivery::{mask_email, mask_phone};
@@ -24,6 +25,8 @@ use cmfa_wire::shapes::{
 use std::collections::BTreeMap;
 
 pub(crate) const CODE_MISMATCH: &str = "Invalid code or auth state for the user.";
+/// AWS's answer to a TOTP code whose time step has signed in already.
+pub(crate) const TOTP_REUSED: &str = "Your software token has already been used once.";
 /// AWS's default SMS MFA text.
 const DEFAULT_SMS_TEXT: &str = "Your authentication code is {####}.";
 /// Ours: AWS's default email MFA texts are not on record.
@@ -63,7 +66,7 @@ impl Service {
             Next::Tokens => Ok(Step::tokens(
                 self.issue_tokens(pool, client, key, user, session_id).await?,
             )),
-            Next::Challenge(f) => self.challenge(pool, client, key, user, session_id, f).await,
+            Next::Challenge(f) => self.challenge(pool, client, key, user, false, session_id, f).await,
             Next::Select(options) => {
                 let mut parameters = base_params(&user);
                 parameters.insert("MFAS_CAN_CHOOSE".into(), factors_json(&options));
@@ -72,7 +75,8 @@ impl Service {
                         pool,
                         client,
                         key,
-                        user,
+                        &user,
+                        false,
                         session_id,
                         Challenge::SelectMfaType { options },
                     )
@@ -91,7 +95,9 @@ impl Service {
                     options,
                     totp_verified: false,
                 };
-                let session = self.chain(pool, client, key, user, session_id, challenge).await?;
+                let session = self
+                    .chain(pool, client, key, &user, false, session_id, challenge)
+                    .await?;
                 Ok(Step {
                     challenge: Some(ChallengeNameType::MfaSetup),
                     session: Some(session),
@@ -105,29 +111,78 @@ impl Service {
         }
     }
 
-    /// Consumes the previous session (if any) and opens the next one.
+    /// Consumes the previous session (if any) and opens the next one, saving `user` too when
+    /// this step `changed` it.
+    #[allow(clippy::too_many_arguments)]
     async fn chain(
         &self,
         pool: &UserPool,
         client: &AppClient,
         key: &str,
-        user: User,
+        user: &User,
+        changed: bool,
         previous: Option<&str>,
         challenge: Challenge,
     ) -> Result<String> {
-        if let Some(prev) = previous {
-            self.consume_step(prev, &user, key).await?;
-        }
-        self.new_session(pool, client, &user.username, challenge).await
+        let next = self.session_for(
+            pool,
+            client,
+            &user.username,
+            crate::auth::session::new_session_id(),
+            challenge,
+        );
+        self.open_step(previous, key, changed.then_some(user), &next, None)
+            .await?;
+        Ok(next.id)
     }
 
-    /// Opens a challenge for factor `f`, sending the code for SMS and email.
+    /// Writes one step in one unit: the answered session used, the user if the step changed it,
+    /// the next session and the code's message. A step that changes no user cannot conflict with
+    /// another sign-in of the same user.
+    pub(crate) async fn open_step(
+        &self,
+        previous: Option<&str>,
+        key: &str,
+        changed: Option<&User>,
+        next: &AuthSession,
+        message: Option<&OutboundMessage>,
+    ) -> Result<()> {
+        let user = changed.map(|u| {
+            let mut u = u.clone();
+            u.version += 1;
+            u.modified = self.clock.now_millis();
+            u
+        });
+        let step = StepWrite {
+            used: previous,
+            user: user.as_ref().map(|u| (u, key)),
+            next: Some(next),
+            message,
+            now: self.clock.now(),
+            ..StepWrite::default()
+        };
+        match self.store.write_step(step).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict) => match previous {
+                Some(p) => Err(self.step_conflict(p).await),
+                None => Err(DomainError::ConcurrentModification(
+                    "The user changed during this step; try again.".into(),
+                )),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Opens a challenge for factor `f`, sending the code for SMS and email; saves `user` too
+    /// when the step `changed` it.
+    #[allow(clippy::too_many_arguments)]
     async fn challenge(
         &self,
         pool: &UserPool,
         client: &AppClient,
         key: &str,
         user: User,
+        changed: bool,
         previous: Option<&str>,
         f: Factor,
     ) -> Result<Step> {
@@ -207,44 +262,15 @@ impl Service {
                 (c, Some(message))
             }
         };
-        if let Some(prev) = previous {
-            self.consume_step(prev, &user, key).await?;
-        }
-        if let Some(m) = &message {
-            // The message is recorded with the user's current row; the session follows at once.
-            let current = self
-                .store
-                .get_user(&pool.id, key)
-                .await?
-                .unwrap_or_else(|| user.clone());
-            self.save_user(pool, key, current, Some(m)).await?;
-        }
-        let s = AuthSession {
-            id: session.clone(),
-            pool_id: pool.id.clone(),
-            client_id: client.client_id.clone(),
-            username: user.username.clone(),
-            challenge,
-            expires_at: self.clock.now() + crate::client::lifetimes(&client.config).session as f64,
-        };
-        self.store.put_session(&s).await?;
+        let s = self.session_for(pool, client, &user.username, session.clone(), challenge);
+        self.open_step(previous, key, changed.then_some(&user), &s, message.as_ref())
+            .await?;
         Ok(Step {
             challenge: Some(challenge_name(f)),
             session: Some(session),
             parameters,
             result: None,
         })
-    }
-
-    /// Marks the previous step's session used, saving `user` in the same transaction.
-    async fn consume_step(&self, prev: &str, user: &User, key: &str) -> Result<()> {
-        let mut u = user.clone();
-        u.version += 1;
-        match self.store.finish_sign_in(Some(prev), &u, key, None).await {
-            Ok(()) => Ok(()),
-            Err(crate::store::StoreError::Conflict) => Err(self.step_conflict(prev).await),
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// Why consuming a session failed: it was used already, or the user changed meanwhile.
@@ -334,14 +360,16 @@ impl Service {
                                 d.last_step = Some(step);
                                 Ok(())
                             }
-                            _ => Err(DomainError::CodeMismatch(CODE_MISMATCH.into())),
+                            _ => Err(DomainError::ExpiredCode(TOTP_REUSED.into())),
                         };
                         Ok(Step::tokens(
                             self.issue_tokens_with(pool, client, &key, user, Some(session_id), use_step)
                                 .await?,
                         ))
                     }
-                    Err(_) => Err(self.mfa_failed(pool, &key, user).await),
+                    // The right code, once more: not a guess, so not counted toward the lockout.
+                    Err(totp::TotpError::Replayed) => Err(DomainError::ExpiredCode(TOTP_REUSED.into())),
+                    Err(totp::TotpError::Mismatch) => Err(self.mfa_failed(pool, &key, user).await),
                 }
             }
             Challenge::SelectMfaType { options } => {
@@ -352,7 +380,8 @@ impl Service {
                         factors_json(&options)
                     ))
                 })?;
-                self.challenge(pool, client, &key, user, Some(session_id), chosen).await
+                self.challenge(pool, client, &key, user, false, Some(session_id), chosen)
+                    .await
             }
             Challenge::MfaSetup { options, totp_verified } => {
                 if totp_verified {
@@ -375,7 +404,7 @@ impl Service {
                         user.set_attr("email", Some(address.clone()));
                         user.set_attr("email_verified", Some("false".into()));
                         user.mfa.email_enabled = true;
-                        self.challenge(pool, client, &key, user, Some(session_id), Factor::Email).await
+                        self.challenge(pool, client, &key, user, true, Some(session_id), Factor::Email).await
                     }
                     _ => Err(DomainError::InvalidParameter(
                         "MFA_SETUP needs a verified software token (AssociateSoftwareToken and VerifySoftwareToken with this Session) or an EMAIL to set up.".into(),
@@ -428,7 +457,8 @@ impl Service {
                 &pool,
                 &client,
                 &key,
-                user,
+                &user,
+                true,
                 Some(&s.id),
                 Challenge::MfaSetup {
                     options,
@@ -466,7 +496,8 @@ impl Service {
                 &pool,
                 &client,
                 &key,
-                user,
+                &user,
+                true,
                 Some(&s.id),
                 Challenge::MfaSetup {
                     options,

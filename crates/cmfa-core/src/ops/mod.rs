@@ -33,6 +33,8 @@ pub struct Service {
     /// signature never changes, so it is verified once and not on every call that presents it.
     /// Expiry, revocation and the user are still checked every time.
     verified: Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], Arc<crate::auth::tokens::Claims>>>>,
+    /// Where hashing, SRP and signing run (never on the runtime's workers).
+    compute: crate::compute::Compute,
 }
 
 impl Service {
@@ -41,6 +43,7 @@ impl Service {
         Service {
             store,
             clock,
+            compute: crate::compute::Compute::new(settings.compute),
             settings: Arc::new(settings),
             verified: Default::default(),
         }
@@ -59,6 +62,60 @@ impl Service {
             return Err(missing());
         }
         self.store.get_pool(id).await?.ok_or_else(missing)
+    }
+}
+
+/// The CPU-heavy steps, each run on the compute pool.
+impl Service {
+    /// Hashes a new password (Argon2id and the SRP verifier) for `user_id` of `pool_id`.
+    pub(crate) async fn new_password(
+        &self,
+        pool_id: &str,
+        user_id: &str,
+        password: &str,
+        temporary: bool,
+        now: f64,
+    ) -> crate::Result<crate::user::password::PasswordRecord> {
+        let (pool_id, user_id, password) = (pool_id.to_owned(), user_id.to_owned(), password.to_owned());
+        let cost = self.settings.password_hash;
+        self.compute
+            .run(move || {
+                crate::user::password::PasswordRecord::new(&pool_id, &user_id, &password, temporary, now, cost)
+            })
+            .await?
+    }
+
+    /// Whether `password` matches the stored record.
+    pub(crate) async fn password_matches(
+        &self,
+        record: &crate::user::password::PasswordRecord,
+        password: &str,
+    ) -> crate::Result<bool> {
+        let (hash, password) = (record.hash.clone(), password.to_owned());
+        self.compute
+            .run(move || crate::user::password::hash_matches(&hash, &password))
+            .await
+    }
+
+    /// Spends what checking a password costs, for a user who does not exist (so timing does
+    /// not tell the cases apart).
+    pub(crate) async fn spend_password_check(&self, password: &str) -> crate::Result<()> {
+        let password = password.to_owned();
+        let decoy = crate::user::password::decoy_hash(self.settings.password_hash);
+        self.compute
+            .run(move || {
+                crate::user::password::hash_matches(decoy, &password);
+            })
+            .await
+    }
+
+    /// Runs any other CPU-heavy step (SRP, signing) on the pool.
+    pub(crate) async fn cpu<T, F>(&self, f: F) -> crate::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.compute.run(f).await
     }
 }
 

@@ -11,7 +11,7 @@ use crate::pool::UserPool;
 use crate::store::StoreError;
 use crate::user::User;
 use crate::user::codes::{CodePurpose, LIMIT, MISMATCH};
-use crate::user::password::{PasswordRecord, check_policy};
+use crate::user::password::check_policy;
 use cmfa_wire::shapes::{
     AdminResetUserPasswordRequest, AdminResetUserPasswordResponse, ChangePasswordRequest, ChangePasswordResponse,
     CodeDeliveryDetailsType, ConfirmForgotPasswordRequest, ConfirmForgotPasswordResponse, DeleteUserRequest,
@@ -108,20 +108,16 @@ impl Service {
                     "Missing required parameter PreviousPassword".into(),
                 ));
             };
-            if !record.matches(previous) {
+            if !self.password_matches(record, previous).await? {
                 self.record_failure(&pool, &key, user).await;
                 return Err(DomainError::NotAuthorized(BAD_CREDENTIALS.into()));
             }
         }
         check_policy(&Self::policy(&pool), &req.proposed_password)?;
-        user.password = Some(PasswordRecord::new(
-            &pool.id,
-            &user.username,
-            &req.proposed_password,
-            false,
-            now,
-            self.settings.password_hash,
-        )?);
+        user.password = Some(
+            self.new_password(&pool.id, &user.username, &req.proposed_password, false, now)
+                .await?,
+        );
         user.lockout.succeed();
         self.save_user(&pool, &key, user, None).await?;
         Ok(ChangePasswordResponse {})
@@ -184,14 +180,10 @@ impl Service {
             let _ = self.save_user(&pool, &key, user, None).await;
             return Err(e);
         }
-        user.password = Some(PasswordRecord::new(
-            &pool.id,
-            &user.username,
-            &req.password,
-            false,
-            now,
-            self.settings.password_hash,
-        )?);
+        user.password = Some(
+            self.new_password(&pool.id, &user.username, &req.password, false, now)
+                .await?,
+        );
         user.status = UserStatusType::Confirmed;
         user.lockout.succeed();
         self.save_user(&pool, &key, user, None).await?;

@@ -8,7 +8,7 @@ use crate::pool::UserPool;
 use crate::store::{AliasKey, StoreError, UserFilter};
 use crate::user::codes::CodePurpose;
 use crate::user::delivery::{self, mask_email, mask_phone};
-use crate::user::password::{PasswordRecord, check_policy};
+use crate::user::password::check_policy;
 use crate::user::{Lockout, User, alias_key, attributes, username_key};
 use cmfa_wire::shapes::{
     AdminConfirmSignUpRequest, AdminConfirmSignUpResponse, AdminCreateUserRequest, AdminCreateUserResponse,
@@ -371,14 +371,10 @@ impl Service {
         attributes::check_required(&pool, &user.attributes)?;
         if let Some(pw) = &req.password {
             check_policy(&Self::policy(&pool), pw)?;
-            user.password = Some(PasswordRecord::new(
-                &pool.id,
-                &user.username,
-                pw,
-                false,
-                user.created,
-                self.settings.password_hash,
-            )?);
+            user.password = Some(
+                self.new_password(&pool.id, &user.username, pw, false, user.created)
+                    .await?,
+            );
         }
         let mut details = None;
         let mut message = None;
@@ -488,14 +484,10 @@ impl Service {
             (username_key(&pool, &u.username), u, false)
         };
         user.status = UserStatusType::ForceChangePassword;
-        user.password = Some(PasswordRecord::new(
-            &pool.id,
-            &user.username,
-            &temp,
-            true,
-            self.clock.now(),
-            self.settings.password_hash,
-        )?);
+        user.password = Some(
+            self.new_password(&pool.id, &user.username, &temp, true, self.clock.now())
+                .await?,
+        );
         let message = if req.message_action == Some(MessageActionType::Suppress) {
             None
         } else {
@@ -588,14 +580,10 @@ impl Service {
         let (key, mut user) = self.require_user(&pool, &req.username).await?;
         check_policy(&Self::policy(&pool), &req.password)?;
         let permanent = req.permanent.unwrap_or(false);
-        user.password = Some(PasswordRecord::new(
-            &pool.id,
-            &user.username,
-            &req.password,
-            !permanent,
-            self.clock.now(),
-            self.settings.password_hash,
-        )?);
+        user.password = Some(
+            self.new_password(&pool.id, &user.username, &req.password, !permanent, self.clock.now())
+                .await?,
+        );
         user.status = if permanent {
             UserStatusType::Confirmed
         } else {

@@ -75,11 +75,35 @@ impl PasswordRecord {
 
     /// Whether `password` matches, in constant time (Argon2's own comparison).
     pub fn matches(&self, password: &str) -> bool {
-        match PasswordHash::new(&self.hash) {
-            Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
-            Err(_) => false,
-        }
+        hash_matches(&self.hash, password)
     }
+}
+
+/// Whether `password` matches an Argon2id hash in PHC form, in constant time.
+pub fn hash_matches(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of no one's password at `cost`, made once: checking a password against it costs what
+/// checking a real user's costs.
+pub fn decoy_hash(cost: HashCost) -> &'static str {
+    static DEFAULT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static FAST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let cell = match cost {
+        HashCost::Default => &DEFAULT,
+        HashCost::Fast => &FAST,
+    };
+    cell.get_or_init(|| {
+        let mut random = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+        hasher(cost)
+            .hash_password(&random)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
 }
 
 const PREFIX: &str = "Password did not conform with policy: ";

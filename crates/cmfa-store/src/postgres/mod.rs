@@ -32,7 +32,7 @@ use cmfa_core::auth::session::AuthSession;
 use cmfa_core::client::AppClient;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
 use cmfa_core::pool::UserPool;
-use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, UserFilter};
+use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, UserFilter};
 use cmfa_core::store::{Store, StoreError, StoreResult};
 use cmfa_core::user::User;
 use pool::{Conn, Db, Pool};
@@ -439,18 +439,13 @@ impl Store for PgStore {
             .transpose()
     }
 
-    async fn finish_sign_in(
-        &self,
-        session_id: Option<&str>,
-        user: &User,
-        key: &str,
-        refresh: Option<&RefreshRecord>,
-    ) -> StoreResult<()> {
+    async fn write_step(&self, step: StepWrite<'_>) -> StoreResult<()> {
+        let next = step.next.map(encode).transpose()?;
         let mut conn = self.pool.get().await?;
         let Conn { client, stmts } = &mut *conn;
         let tx = client.transaction().await.map_err(from_pg)?;
         let mut db = Db::new(&tx, stmts);
-        if let Some(sid) = session_id {
+        if let Some(sid) = step.used {
             // Of two answers to one session, on any processes, exactly one gets here with 1 row.
             let n = db
                 .exec("UPDATE sessions SET used = true WHERE id = $1 AND NOT used", &[&sid])
@@ -459,12 +454,27 @@ impl Store for PgStore {
                 return Err(StoreError::Conflict);
             }
         }
-        // Sign-in changes no alias or searchable attribute: only the record.
-        users::update_user(&mut db, user, key).await?;
-        if let Some(r) = refresh {
+        if let Some((user, key)) = step.user {
+            users::update_user(&mut db, user, key).await?;
+        }
+        if let Some(r) = step.refresh {
             users::put_refresh(&mut db, r).await?;
         }
-        tx.commit().await.map_err(from_pg)
+        if let (Some(s), Some(data)) = (step.next, &next) {
+            db.exec(
+                "INSERT INTO sessions (id, pool_id, expires_at, data) VALUES ($1, $2, $3, $4)",
+                &[&s.id, &s.pool_id, &s.expires_at, data],
+            )
+            .await?;
+        }
+        if let Some(m) = step.message {
+            users::enqueue(&mut db, m, step.now).await?;
+        }
+        tx.commit().await.map_err(from_pg)?;
+        if step.next.is_some() {
+            self.maybe_sweep_sessions().await;
+        }
+        Ok(())
     }
 
     async fn get_refresh(&self, hash: &str) -> StoreResult<Option<RefreshRecord>> {

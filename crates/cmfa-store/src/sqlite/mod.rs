@@ -26,7 +26,7 @@ use cmfa_core::auth::session::AuthSession;
 use cmfa_core::client::AppClient;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
 use cmfa_core::pool::UserPool;
-use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, UserFilter};
+use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, UserFilter};
 use cmfa_core::store::{Store, StoreError, StoreResult};
 use cmfa_core::user::User;
 use hot::Hot;
@@ -590,38 +590,44 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
-    async fn finish_sign_in(
-        &self,
-        session_id: Option<&str>,
-        user: &User,
-        key: &str,
-        refresh: Option<&RefreshRecord>,
-    ) -> StoreResult<()> {
-        let (sid, u, k, r) = (
-            session_id.map(str::to_owned),
-            Arc::new(user.clone()),
-            key.to_owned(),
-            refresh.cloned(),
-        );
-        let (hot, used, cached, ck) = (self.hot.clone(), sid.clone(), u.clone(), k.clone());
+    async fn write_step(&self, step: StepWrite<'_>) -> StoreResult<()> {
+        let used = step.used.map(str::to_owned);
+        let user = step.user.map(|(u, k)| (Arc::new(u.clone()), k.to_owned()));
+        let refresh = step.refresh.cloned();
+        let next = step.next.map(|s| Arc::new(s.clone()));
+        let (message, now) = (step.message.cloned(), step.now);
+        let hot = self.hot.clone();
+        let (used2, user2, next2) = (used.clone(), user.clone(), next.clone());
         self.writer
             .write(
                 move |conn| {
-                    if let Some(sid) = &sid {
+                    if let Some(sid) = &used {
                         users::use_session(conn, sid)?;
                     }
-                    // Sign-in changes no alias or searchable attribute: only the record.
-                    versioned_update_keyed(conn, "users", &u.pool_id, &k, u.version as i64, &encode(&*u)?)?;
-                    if let Some(r) = &r {
+                    if let Some((u, k)) = &user {
+                        versioned_update_keyed(conn, "users", &u.pool_id, k, u.version as i64, &encode(&**u)?)?;
+                    }
+                    if let Some(r) = &refresh {
                         users::put_refresh(conn, r)?;
+                    }
+                    if let Some(s) = &next {
+                        users::put_session(conn, s)?;
+                    }
+                    if let Some(m) = &message {
+                        users::enqueue(conn, m, now)?;
                     }
                     Ok(())
                 },
                 move |_| {
-                    if let Some(sid) = &used {
+                    if let Some(sid) = &used2 {
                         hot.used_session(sid);
                     }
-                    hot.wrote_user(&ck, cached);
+                    if let Some((u, k)) = user2 {
+                        hot.wrote_user(&k, u);
+                    }
+                    if let Some(s) = next2 {
+                        hot.wrote_session(s);
+                    }
                 },
             )
             .await
