@@ -243,11 +243,11 @@ def test_optional_pool_totp_enrollment_then_sign_in(mfa_server, idp):
     result = tokens_of(pool.respond("SOFTWARE_TOKEN_MFA", session, username, SOFTWARE_TOKEN_MFA_CODE=code))
     assert idp.get_user(AccessToken=result["AccessToken"])["Username"] == username
 
-    # The same code (the same time step) is refused on a new sign-in.
+    # The same code (the same time step) is refused on a new sign-in, with AWS's answer.
     session, _ = challenge_of(pool.password_auth(username), "SOFTWARE_TOKEN_MFA")
-    with pytest.raises(idp.exceptions.CodeMismatchException) as excinfo:
+    with pytest.raises(idp.exceptions.ExpiredCodeException) as excinfo:
         pool.respond("SOFTWARE_TOKEN_MFA", session, username, SOFTWARE_TOKEN_MFA_CODE=code)
-    assert_code_mismatch(excinfo)
+    assert excinfo.value.response["Error"]["Message"] == "Your software token has already been used once."
 
 
 def test_totp_session_is_single_use(mfa_server, idp):
