@@ -365,7 +365,8 @@ describe('amazon-cognito-identity-js MFA against cognito-mfa', () => {
     const challenge = await signIn(user);
     assert.equal(challenge.kind, 'mfaSetup');
     assert.equal(challenge.name, 'MFA_SETUP');
-    assert.deepEqual(JSON.parse(challenge.params.MFAS_CAN_SETUP), ['SOFTWARE_TOKEN_MFA']);
+    // As AWS: every offered factor but the recovery channel, SMS_MFA too.
+    assert.deepEqual(JSON.parse(challenge.params.MFAS_CAN_SETUP), ['SMS_MFA', 'SOFTWARE_TOKEN_MFA']);
 
     // Not signed in: the library passes the challenge Session and keeps the one returned.
     const secret = await new Promise((resolve, reject) =>
