@@ -5,10 +5,11 @@
 
 use crate::auth::srp::{self, PasswordVerifier};
 use crate::error::{DomainError, Result};
-use argon2::password_hash::{PasswordHasher, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use cmfa_wire::shapes::PasswordPolicyType;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 
 /// How expensive the Argon2id hash is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -21,13 +22,54 @@ pub enum HashCost {
     Fast,
 }
 
-fn hasher(cost: HashCost) -> Argon2<'static> {
-    let params = match cost {
+fn params(cost: HashCost) -> Params {
+    match cost {
         HashCost::Default => Params::new(19 * 1024, 2, 1, None),
         HashCost::Fast => Params::new(8, 1, 1, None),
     }
-    .expect("valid Argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    .expect("valid Argon2 parameters")
+}
+
+thread_local! {
+    /// This thread's Argon2 working memory, kept between hashes. Allocating 19 MiB afresh for each
+    /// hash made the allocator keep several of them per thread (peak RSS over 200 MB under a burst
+    /// of sign-ins); kept, a thread holds exactly one, and hashes skip the page faults too.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Argon2 of `password` and `salt` with `argon2`'s parameters into `out`, in this thread's memory.
+fn argon2_into(argon2: &Argon2<'_>, params: &Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<()> {
+    BLOCKS.with(|cell| {
+        let mut blocks = cell.borrow_mut();
+        let n = params.block_count();
+        if blocks.len() < n {
+            blocks.resize(n, Block::default());
+        }
+        argon2
+            .hash_password_into_with_memory(password, salt, out, &mut blocks[..n])
+            .map_err(|e| DomainError::Internal(format!("password hashing failed: {e}")))
+    })
+}
+
+/// A new Argon2id hash of `password` at `cost`, in PHC string form (it carries its salt and
+/// parameters).
+fn hash_new(cost: HashCost, password: &[u8]) -> Result<String> {
+    let params = params(cost);
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut salt = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt);
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(&argon2, &params, password, &salt, &mut out)?;
+    let phc = |e: argon2::password_hash::phc::Error| DomainError::Internal(format!("password hash encoding: {e}"));
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params)
+            .map_err(|e| DomainError::Internal(format!("Argon2 parameters: {e}")))?,
+        salt: Some(Salt::new(&salt).map_err(phc)?),
+        hash: Some(Output::new(&out).map_err(phc)?),
+    };
+    Ok(hash.to_string())
 }
 
 /// What is stored for a user's password.
@@ -61,10 +103,7 @@ impl PasswordRecord {
         now: f64,
         cost: HashCost,
     ) -> Result<Self> {
-        let hash = hasher(cost)
-            .hash_password(password.as_bytes())
-            .map_err(|e| DomainError::Internal(format!("password hashing failed: {e}")))?
-            .to_string();
+        let hash = hash_new(cost, password.as_bytes())?;
         Ok(PasswordRecord {
             hash,
             srp: srp::make_verifier(pool_id, user_id, password),
@@ -79,12 +118,28 @@ impl PasswordRecord {
     }
 }
 
-/// Whether `password` matches an Argon2id hash in PHC form, in constant time.
+/// Whether `password` matches an Argon2id hash in PHC form, in constant time (`Output`'s own
+/// comparison).
 pub fn hash_matches(hash: &str, password: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
-        Err(_) => false,
+    let Ok(h) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&h.salt, &h.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(h.algorithm.as_str()), Params::try_from(&h)) else {
+        return false;
+    };
+    let version = h.version.map(Version::try_from).transpose();
+    let Ok(version) = version.map(Option::unwrap_or_default) else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    if argon2_into(&argon2, &params, password.as_bytes(), salt.as_ref(), &mut out).is_err() {
+        return false;
     }
+    Output::new(&out).is_ok_and(|computed| &computed == expected)
 }
 
 /// A hash of no one's password at `cost`, made once: checking a password against it costs what
@@ -99,10 +154,7 @@ pub fn decoy_hash(cost: HashCost) -> &'static str {
     cell.get_or_init(|| {
         let mut random = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
-        hasher(cost)
-            .hash_password(&random)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
+        hash_new(cost, &random).unwrap_or_default()
     })
 }
 
@@ -184,5 +236,52 @@ mod tests {
         assert!(r.matches("Secret-123"));
         assert!(!r.matches("Secret-124"));
         assert!(!format!("{r:?}").contains("argon2"));
+    }
+
+    #[test]
+    fn hashes_are_the_argon2_crates_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        // Stored by earlier versions (the crate's own hasher): still verify.
+        for cost in [HashCost::Fast, HashCost::Default] {
+            let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params(cost));
+            let stored = a.hash_password(b"Secret-123").unwrap().to_string();
+            assert!(hash_matches(&stored, "Secret-123"), "{cost:?}");
+            assert!(!hash_matches(&stored, "Secret-124"), "{cost:?}");
+            // And ours verify with the crate.
+            let ours = hash_new(cost, b"Secret-123").unwrap();
+            assert!(
+                ours.starts_with(if cost == HashCost::Fast {
+                    "$argon2id$v=19$m=8,t=1,p=1$"
+                } else {
+                    "$argon2id$v=19$m=19456,t=2,p=1$"
+                }),
+                "{ours}"
+            );
+            let parsed = PasswordHash::new(&ours).unwrap();
+            assert!(Argon2::default().verify_password(b"Secret-123", &parsed).is_ok());
+            assert!(Argon2::default().verify_password(b"Secret-124", &parsed).is_err());
+        }
+        // Two hashes of one password differ (fresh salt); junk never matches.
+        assert_ne!(
+            hash_new(HashCost::Fast, b"x").unwrap(),
+            hash_new(HashCost::Fast, b"x").unwrap()
+        );
+        for junk in ["", "$argon2id$", "not a hash", "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ"] {
+            assert!(!hash_matches(junk, "x"), "{junk}");
+        }
+    }
+
+    #[test]
+    fn a_thread_keeps_one_working_memory_of_the_largest_cost_it_used() {
+        std::thread::spawn(|| {
+            hash_new(HashCost::Default, b"a").unwrap();
+            hash_new(HashCost::Fast, b"b").unwrap();
+            assert_eq!(
+                BLOCKS.with(|b| b.borrow().len()),
+                params(HashCost::Default).block_count()
+            );
+        })
+        .join()
+        .unwrap();
     }
 }
