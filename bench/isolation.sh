@@ -11,6 +11,7 @@
 #   3. 256 connections signing in at once: peak RSS of the server (VmHWM), answers by type.
 #   4. The default Argon2id hash rate in-process on 2 threads (cmfa-bench hash-only), after the
 #      server stopped: sign-ins/s as a share of it.
+#   5. The hand-off itself: an empty job to the compute pool and back (cmfa-bench handoff-only).
 # Goals (issue 9): p99 in step 2 <= 3x p99 in step 1; peak RSS <= 100 MB; sign-ins/s >= 90 % of
 # the 2-thread hash rate. A report, not a test: nothing fails when a goal is missed.
 # Env: BENCH_DURATION, BENCH_SKIP_BUILD=1, BENCH_KEEP_TMP=1.
@@ -114,6 +115,11 @@ log "4. default Argon2id in-process, 1 and 2 threads"
 "$BENCH_BIN" --scenario hash-only --duration "${secs}s" >"$TMP/hash.txt" 2>"$TMP/hash.err"
 hash2="$(grep 'threads=2' "$TMP/hash.txt" | sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p')"
 
+log "5. the hand-off to the compute pool itself (an empty job)"
+"$BENCH_BIN" --scenario handoff-only --duration "${secs}s" >"$TMP/handoff.txt" 2>"$TMP/handoff.err"
+handoff_p50="$(grep 'concurrent=1 ' "$TMP/handoff.txt" | sed -n 's/.*p50_ns=\([0-9]*\).*/\1/p')"
+handoff_rate="$(grep -v 'concurrent=1 ' "$TMP/handoff.txt" | sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p')"
+
 us_to_ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 a50="$(field "$TMP/alone.txt" p50_us)"
 a99="$(field "$TMP/alone.txt" p99_us)"
@@ -136,6 +142,8 @@ flood_errors="$(sed -n 's/.*error_types=\([^ ]*\).*/\1/p' "$TMP/flood.txt")"
         "$hash2" "$(awk -v r="$alone_rate" -v h="$hash2" 'BEGIN { printf "%.0f", 100 * r / h }')"
     printf '256 connections signing in:            %s sign-ins/s, answers refused: %s\n' "$flood_rate" "$flood_errors"
     printf 'server peak RSS (VmHWM):               %s MB (goal <= 100)\n' "$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
+    printf 'hand-off to the compute pool:          round trip p50 %s us; %s empty jobs/s with 32 at once\n' \
+        "$(awk -v n="$handoff_p50" 'BEGIN { printf "%.1f", n / 1000 }')" "$handoff_rate"
 } | tee "$TMP/summary.txt"
 mkdir -p "$BENCH_DIR/results"
 cp "$TMP/summary.txt" "$BENCH_DIR/results/isolation-latest.txt"

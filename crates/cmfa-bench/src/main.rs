@@ -34,6 +34,9 @@ enum ScenarioName {
     HashOnly,
     /// One RS256 token signature in-process, on 1 and on 2 threads (no server).
     SignOnly,
+    /// The hand-off of an empty job to the server's compute pool and back (no server): one
+    /// request at a time, then --connections at once.
+    HandoffOnly,
 }
 
 impl ScenarioName {
@@ -45,6 +48,7 @@ impl ScenarioName {
             ScenarioName::Listusers => "listusers",
             ScenarioName::HashOnly => "hash-only",
             ScenarioName::SignOnly => "sign-only",
+            ScenarioName::HandoffOnly => "handoff-only",
         }
     }
 
@@ -53,7 +57,7 @@ impl ScenarioName {
             ScenarioName::SigninPassword | ScenarioName::Getuser => 1_000,
             ScenarioName::SigninTotp => 36_000,
             ScenarioName::Listusers => 100_000,
-            ScenarioName::HashOnly | ScenarioName::SignOnly => 0,
+            ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::HandoffOnly => 0,
         }
     }
 }
@@ -118,6 +122,7 @@ fn main() -> anyhow::Result<()> {
     match args.scenario {
         ScenarioName::HashOnly => return hash_only(&args),
         ScenarioName::SignOnly => return sign_only(&args),
+        ScenarioName::HandoffOnly => return handoff_only(&args),
         _ => {}
     }
     tokio::runtime::Builder::new_multi_thread()
@@ -245,7 +250,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 );
             }
         }
-        ScenarioName::HashOnly | ScenarioName::SignOnly => unreachable!("handled in main"),
+        ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::HandoffOnly => unreachable!("handled in main"),
     }
     Ok(())
 }
@@ -365,6 +370,55 @@ fn sign_only(args: &Args) -> anyhow::Result<()> {
     in_process(&label, "RS256 signatures (RSA-2048, aws-lc-rs)", args.duration, || {
         assert!(!key.sign(&claims).is_empty());
     });
+    Ok(())
+}
+
+/// What moving a step onto the compute pool costs: an empty job sent to the pool (as the server
+/// builds it: one thread per core) and its result awaited, from a 2-thread runtime like the
+/// server's; first one at a time (the round trip), then `--connections` at once (throughput).
+fn handoff_only(args: &Args) -> anyhow::Result<()> {
+    use cmfa_core::compute::{Compute, ComputeSettings};
+    let label = args.label.clone().unwrap_or_else(|| "handoff-only".into());
+    let pool = Compute::new(ComputeSettings::default());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    for concurrent in [1usize, args.connections] {
+        let deadline = Instant::now() + args.duration;
+        let start = Instant::now();
+        let mut lat: Vec<u64> = rt.block_on(async {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..concurrent {
+                let pool = pool.clone();
+                tasks.spawn(async move {
+                    let mut v = Vec::new();
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        pool.run(|| 1u8).await.expect("the pool runs the job");
+                        v.push(t.elapsed().as_nanos() as u64);
+                    }
+                    v
+                });
+            }
+            tasks.join_all().await.into_iter().flatten().collect()
+        });
+        let elapsed = start.elapsed();
+        lat.sort_unstable();
+        let rate = lat.len() as f64 / elapsed.as_secs_f64();
+        let (p50, p99) = (percentile(&lat, 50.0), percentile(&lat, 99.0));
+        eprintln!(
+            "== {label}: {rate:.0} hand-offs/s with {concurrent} at once ({} pool threads), round trip p50 {:.1} µs, p99 {:.1} µs",
+            pool.threads(),
+            p50 as f64 / 1000.0,
+            p99 as f64 / 1000.0
+        );
+        println!(
+            "BENCH_RESULT scenario={label} concurrent={concurrent} ops={} duration_us={} ops_per_s={rate:.1} p50_ns={p50} p99_ns={p99}",
+            lat.len(),
+            elapsed.as_micros()
+        );
+    }
     Ok(())
 }
 
