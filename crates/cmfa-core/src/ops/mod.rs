@@ -100,11 +100,11 @@ impl Service {
     /// Spends what checking a password costs, for a user who does not exist (so timing does
     /// not tell the cases apart).
     pub(crate) async fn spend_password_check(&self, password: &str) -> crate::Result<()> {
-        let password = password.to_owned();
-        let decoy = crate::user::password::decoy_hash(self.settings.password_hash);
+        let (password, cost) = (password.to_owned(), self.settings.password_hash);
         self.compute
             .run(move || {
-                crate::user::password::hash_matches(decoy, &password);
+                // The decoy is made on first use, here on the pool too.
+                crate::user::password::hash_matches(crate::user::password::decoy_hash(cost), &password);
             })
             .await
     }
