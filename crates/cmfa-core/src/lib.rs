@@ -12,6 +12,7 @@ pub mod auth;
 pub mod client;
 pub mod clock;
 pub mod compute;
+pub mod ct;
 pub mod error;
 pub mod ids;
 pub mod mfa;

@@ -731,14 +731,7 @@ fn decode_signature(signature: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// Compares in time that depends only on the lengths, so a mismatch position is not observable.
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
-}
+use cmfa_core::ct::eq as ct_eq;
 
 // ---------------------------------------------------------------------------------------------
 // Canonical request

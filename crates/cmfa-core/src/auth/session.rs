@@ -124,7 +124,7 @@ pub fn code_hash(session_id: &str, code: &str) -> String {
 
 /// Constant-time equality of two hex digests.
 pub fn same_hash(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::ct::eq(a.as_bytes(), b.as_bytes())
 }
 
 #[cfg(test)]

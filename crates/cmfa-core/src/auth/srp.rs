@@ -303,8 +303,11 @@ pub fn verify(
     mac.update(user_id.as_bytes());
     mac.update(&secret_block);
     mac.update(timestamp.as_bytes());
-    // `verify_slice` compares in constant time and refuses a signature of the wrong length.
-    mac.verify_slice(&signature).map_err(|_| SrpError::BadSignature)
+    if crate::ct::eq(&mac.finalize().into_bytes(), &signature) {
+        Ok(())
+    } else {
+        Err(SrpError::BadSignature)
+    }
 }
 
 /// Formats a unix time the way Cognito clients write `TIMESTAMP`:

@@ -56,10 +56,6 @@ pub fn code_at(secret: &[u8], step: u64) -> String {
     format!("{:06}", bin % 1_000_000)
 }
 
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Checks `code` at `now` (Unix seconds) against the steps now-1, now, now+1. Every step of the
 /// window is compared (no early exit), so timing does not say which step matched. Steps at or
 /// below `last_used` are refused as replays. Returns the matched step, to be stored as the new
@@ -68,7 +64,7 @@ pub fn check(secret: &[u8], code: &str, now: f64, last_used: Option<u64>) -> Res
     let current = (now.max(0.0) as u64) / STEP_SECS;
     let mut matched = None;
     for step in current.saturating_sub(1)..=current + 1 {
-        if ct_eq(code_at(secret, step).as_bytes(), code.as_bytes()) && matched.is_none() {
+        if crate::ct::eq(code_at(secret, step).as_bytes(), code.as_bytes()) && matched.is_none() {
             matched = Some(step);
         }
     }

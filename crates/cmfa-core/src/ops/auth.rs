@@ -960,7 +960,7 @@ impl Service {
     pub async fn revoke_token(&self, req: RevokeTokenRequest) -> Result<RevokeTokenResponse> {
         let (client, pool) = self.load_client_any(&req.client_id).await?;
         if let Some(secret) = client.config.client_secret.as_deref()
-            && req.client_secret.as_deref() != Some(secret)
+            && !crate::ct::eq(req.client_secret.as_deref().unwrap_or("").as_bytes(), secret.as_bytes())
         {
             return Err(DomainError::NotAuthorized(format!(
                 "Unable to verify secret hash for client {}",

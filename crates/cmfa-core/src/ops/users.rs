@@ -84,7 +84,11 @@ pub(crate) fn check_secret_hash(client: &AppClient, username: &str, given: Optio
     let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).map_err(|_| bad())?;
     mac.update(username.as_bytes());
     mac.update(client.client_id.as_bytes());
-    mac.verify_slice(&tag).map_err(|_| bad())
+    if crate::ct::eq(&mac.finalize().into_bytes(), &tag) {
+        Ok(())
+    } else {
+        Err(bad())
+    }
 }
 
 fn now_attr(user: &mut User, name: &str, value: &str) {

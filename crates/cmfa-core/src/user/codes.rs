@@ -48,10 +48,6 @@ fn hash(pool_id: &str, username: &str, purpose: CodePurpose, code: &str) -> Stri
     hex::encode(h.finalize())
 }
 
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 impl super::User {
     /// Replaces any code for `purpose` with a fresh one and returns it (to be sent, never kept).
     pub fn issue_code(&mut self, purpose: CodePurpose, now: f64) -> String {
@@ -80,7 +76,7 @@ impl super::User {
             return Err(DomainError::LimitExceeded(LIMIT.into()));
         }
         let want = hash(&self.pool_id, &self.username, purpose, code);
-        if ct_eq(want.as_bytes(), self.codes[i].hash.as_bytes()) {
+        if crate::ct::eq(want.as_bytes(), self.codes[i].hash.as_bytes()) {
             self.codes.remove(i);
             Ok(())
         } else {
