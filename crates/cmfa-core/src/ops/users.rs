@@ -665,18 +665,6 @@ impl Service {
 
 /// Parses ListUsers' `Filter`: `attr = "value"` or `attr ^= "prefix"` on the searchable attributes.
 pub(crate) fn parse_filter(f: &str) -> Result<UserFilter> {
-    const ALLOWED: &[&str] = &[
-        "username",
-        "email",
-        "phone_number",
-        "name",
-        "given_name",
-        "family_name",
-        "preferred_username",
-        "cognito:user_status",
-        "status",
-        "sub",
-    ];
     let bad = || DomainError::InvalidParameter("Error while parsing filter.".into());
     let (attr, rest, prefix) = if let Some((a, r)) = f.split_once("^=") {
         (a, r, true)
@@ -691,7 +679,7 @@ pub(crate) fn parse_filter(f: &str) -> Result<UserFilter> {
         .strip_prefix('"')
         .and_then(|r| r.strip_suffix('"'))
         .ok_or_else(bad)?;
-    if !ALLOWED.contains(&attr) {
+    if !crate::user::SEARCHABLE.contains(&attr) {
         return Err(DomainError::InvalidParameter(format!(
             "Invalid search attribute: {attr}"
         )));

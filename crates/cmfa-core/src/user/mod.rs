@@ -154,3 +154,36 @@ mod tests {
         assert!(!l.is_locked(103.0));
     }
 }
+
+/// The attributes ListUsers can filter on (`Filter: "name = \"value\""` or `^=`), with the
+/// pseudo-attributes `username`, `cognito:user_status` and `status`. The one place this rule
+/// lives: the stores index exactly [`search_index`]'s rows, and the filter parser accepts exactly
+/// these names.
+pub const SEARCHABLE: &[&str] = &[
+    "username",
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "cognito:user_status",
+    "status",
+    "sub",
+];
+
+/// The (attribute, value) rows a store indexes for ListUsers' filters on `user`.
+pub fn search_index(user: &User) -> Vec<(&'static str, String)> {
+    SEARCHABLE
+        .iter()
+        .filter_map(|name| {
+            let value = match *name {
+                "username" => Some(user.username.clone()),
+                "cognito:user_status" => Some(user.status.as_str().to_owned()),
+                "status" => Some(if user.enabled { "Enabled" } else { "Disabled" }.to_owned()),
+                attr => user.attr(attr).map(str::to_owned),
+            };
+            value.map(|v| (*name, v))
+        })
+        .collect()
+}

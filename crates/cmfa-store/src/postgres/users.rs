@@ -9,31 +9,8 @@ use cmfa_core::store::{AliasKey, OutboxQuery, RefreshRecord, StoreResult, UserFi
 use cmfa_core::user::User;
 use tokio_postgres::{GenericClient, Row};
 
-/// Attributes ListUsers can filter on, besides the pseudo-attributes below (as for SQLite).
-const SEARCHABLE: &[&str] = &[
-    "email",
-    "phone_number",
-    "name",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "sub",
-];
-
 fn index_rows(user: &User) -> (Vec<&'static str>, Vec<String>) {
-    let mut names = Vec::new();
-    let mut values = Vec::new();
-    for n in SEARCHABLE {
-        if let Some(v) = user.attr(n) {
-            names.push(*n);
-            values.push(v.to_owned());
-        }
-    }
-    names.extend(["username", "cognito:user_status", "status"]);
-    values.push(user.username.clone());
-    values.push(user.status.as_str().to_owned());
-    values.push(if user.enabled { "Enabled" } else { "Disabled" }.to_owned());
-    (names, values)
+    cmfa_core::user::search_index(user).into_iter().unzip()
 }
 
 pub(super) async fn insert_user<C: GenericClient + Sync>(

@@ -9,26 +9,8 @@ use cmfa_core::store::{AliasKey, OutboxQuery, RefreshRecord, StoreError, StoreRe
 use cmfa_core::user::User;
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// Attributes ListUsers can filter on, besides the pseudo-attributes below.
-const SEARCHABLE: &[&str] = &[
-    "email",
-    "phone_number",
-    "name",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "sub",
-];
-
 fn index_rows(user: &User) -> Vec<(&'static str, String)> {
-    let mut rows: Vec<(&'static str, String)> = SEARCHABLE
-        .iter()
-        .filter_map(|n| user.attr(n).map(|v| (*n, v.to_owned())))
-        .collect();
-    rows.push(("username", user.username.clone()));
-    rows.push(("cognito:user_status", user.status.as_str().to_owned()));
-    rows.push(("status", if user.enabled { "Enabled" } else { "Disabled" }.to_owned()));
-    rows
+    cmfa_core::user::search_index(user)
 }
 
 fn write_keys(conn: &Connection, user: &User, key: &str, aliases: &[AliasKey]) -> StoreResult<()> {
