@@ -15,6 +15,7 @@ pub mod compute;
 pub mod ct;
 pub mod error;
 pub mod ids;
+pub mod messages;
 pub mod mfa;
 pub mod ops;
 pub mod outbound;

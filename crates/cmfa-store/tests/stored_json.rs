@@ -47,7 +47,16 @@ fn stored_sessions_of_every_challenge_round_trip() {
         .iter()
         .map(|s| s.challenge.name().to_owned())
         .collect();
-    for kind in ["PASSWORD_VERIFIER", "NEW_PASSWORD_REQUIRED", "SMS_MFA", "SOFTWARE_TOKEN_MFA", "SELECT_MFA_TYPE"] {
-        assert!(kinds.iter().any(|k| k == kind), "a {kind} session in the fixtures: {kinds:?}");
+    for kind in [
+        "PASSWORD_VERIFIER",
+        "NEW_PASSWORD_REQUIRED",
+        "SMS_MFA",
+        "SOFTWARE_TOKEN_MFA",
+        "SELECT_MFA_TYPE",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "a {kind} session in the fixtures: {kinds:?}"
+        );
     }
 }

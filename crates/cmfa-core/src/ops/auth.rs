@@ -31,10 +31,8 @@ use cmfa_wire::shapes::{
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub(crate) const BAD_CREDENTIALS: &str = "Incorrect username or password.";
-const LOCKED: &str = "Password attempts exceeded";
-const DISABLED: &str = "User is disabled.";
-const NOT_CONFIRMED: &str = "User is not confirmed.";
+pub(crate) use crate::messages::BAD_CREDENTIALS;
+use crate::messages::{LOCKED, NOT_CONFIRMED, USER_DISABLED as DISABLED};
 const BAD_REFRESH: &str = "Invalid Refresh Token";
 const REVOKED_REFRESH: &str = "Refresh Token has been revoked";
 const BAD_ACCESS: &str = "Invalid Access Token";

@@ -24,15 +24,13 @@ use cmfa_wire::shapes::{
 };
 use std::collections::BTreeMap;
 
-pub(crate) const CODE_MISMATCH: &str = "Invalid code or auth state for the user.";
-/// AWS's answer to a TOTP code whose time step has signed in already.
-pub(crate) const TOTP_REUSED: &str = "Your software token has already been used once.";
+pub(crate) use crate::messages::{CODE_MISMATCH, TOTP_REUSED};
 /// AWS's default SMS MFA text.
 const DEFAULT_SMS_TEXT: &str = "Your authentication code is {####}.";
 /// Ours: AWS's default email MFA texts are not on record.
 const DEFAULT_EMAIL_SUBJECT: &str = "Your verification code";
 const DEFAULT_EMAIL_TEXT: &str = "Your verification code is {####}.";
-const LOCKED: &str = "Password attempts exceeded";
+use crate::messages::LOCKED;
 
 fn factors_json(f: &[Factor]) -> String {
     serde_json::to_string(&f.iter().map(|f| f.as_str()).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
@@ -304,7 +302,7 @@ impl Service {
             return Err(DomainError::NotAuthorized(LOCKED.into()));
         }
         if !user.enabled {
-            return Err(DomainError::NotAuthorized("User is disabled.".into()));
+            return Err(DomainError::NotAuthorized(crate::messages::USER_DISABLED.into()));
         }
         let need = |name: &str| {
             r.get(name)
@@ -347,7 +345,7 @@ impl Service {
                 let code = need("SOFTWARE_TOKEN_MFA_CODE")?;
                 let Some(device) = user.mfa.totp.clone() else {
                     return Err(DomainError::SoftwareTokenMfaNotFound(
-                        "Software Token MFA does not exist for the user.".into(),
+                        crate::messages::NO_SOFTWARE_TOKEN.into(),
                     ));
                 };
                 let secret = hex::decode(&device.secret_hex).unwrap_or_default();

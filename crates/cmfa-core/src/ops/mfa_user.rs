@@ -231,7 +231,7 @@ impl Service {
         let (key, mut user) = self.require_user(&pool, &req.username).await?;
         if user.mfa.totp.is_none() {
             return Err(DomainError::SoftwareTokenMfaNotFound(
-                "Software Token MFA does not exist for the user.".into(),
+                crate::messages::NO_SOFTWARE_TOKEN.into(),
             ));
         }
         user.mfa.totp = None;

@@ -2,7 +2,6 @@
 //! administrator's reset, and deleting one's own account.
 
 use super::auth::BAD_CREDENTIALS;
-use super::user_attributes::code_message;
 use super::users::{CLIENT_USER_NOT_FOUND, USER_NOT_FOUND, check_secret_hash, delivery_details};
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
@@ -22,7 +21,7 @@ use cmfa_wire::shapes::{
 pub(crate) const NO_RECOVERY: &str =
     "Cannot reset password for the user as there is no registered/verified email or phone_number";
 const CANNOT_RESET: &str = "User password cannot be reset in the current state.";
-const DISABLED: &str = "User is disabled.";
+use crate::messages::USER_DISABLED as DISABLED;
 
 /// The recovery mechanisms in the order the pool prefers them. Without an
 /// `AccountRecoverySetting`, AWS's legacy order applies: a verified phone before a verified email.
@@ -128,7 +127,7 @@ impl Service {
         let (channel, attr, dest) =
             recovery_target(pool, &user).ok_or_else(|| DomainError::InvalidParameter(NO_RECOVERY.into()))?;
         let code = user.issue_code(CodePurpose::ForgotPassword, self.clock.now());
-        let message = code_message(pool, &user, channel, dest.clone(), &code, "FORGOT_PASSWORD");
+        let message = crate::user::delivery::code_message(pool, &user, channel, dest.clone(), &code, "FORGOT_PASSWORD");
         self.save_user(pool, key, user, Some(&message)).await?;
         Ok(delivery_details(channel, attr, &dest))
     }

@@ -7,7 +7,7 @@
 use super::users::delivery_details;
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
-use crate::outbound::{Channel, OutboundMessage};
+use crate::outbound::Channel;
 use crate::pool::UserPool;
 use crate::user::codes::CodePurpose;
 use crate::user::{User, attributes, delivery};
@@ -34,34 +34,6 @@ fn contact(name: &str) -> Option<(&'static str, &'static str, Channel, CodePurpo
             CodePurpose::VerifyPhone,
         )),
         _ => None,
-    }
-}
-
-/// A verification-code message in the pool's verification template. `purpose` names the
-/// occasion as AWS's CustomMessage trigger sources do (`UPDATE_USER_ATTRIBUTE`, ...).
-pub(crate) fn code_message(
-    pool: &UserPool,
-    user: &User,
-    channel: Channel,
-    destination: String,
-    code: &str,
-    purpose: &str,
-) -> OutboundMessage {
-    let (subject, body) = match channel {
-        Channel::Email => {
-            let (s, b) = delivery::verification_email(pool, code);
-            (Some(s), b)
-        }
-        Channel::Sms => (None, delivery::verification_sms(pool, code)),
-    };
-    OutboundMessage {
-        pool_id: pool.id.clone(),
-        username: user.username.clone(),
-        channel,
-        destination,
-        subject,
-        body,
-        purpose: purpose.into(),
     }
 }
 
@@ -197,7 +169,7 @@ impl Service {
         let mut messages = Vec::new();
         for (channel, attr, dest, code) in pending {
             details.push(delivery_details(channel, attr, &dest));
-            messages.push(code_message(pool, &user, channel, dest, &code, purpose));
+            messages.push(delivery::code_message(pool, &user, channel, dest, &code, purpose));
         }
         let mut messages = messages.into_iter();
         user = self.save_user(pool, key, user, messages.next().as_ref()).await?;
@@ -301,7 +273,7 @@ impl Service {
             ));
         };
         let code = user.issue_code(purpose, self.clock.now());
-        let message = code_message(&pool, &user, channel, dest.clone(), &code, "VERIFY_USER_ATTRIBUTE");
+        let message = delivery::code_message(&pool, &user, channel, dest.clone(), &code, "VERIFY_USER_ATTRIBUTE");
         self.save_user(&pool, &key, user, Some(&message)).await?;
         Ok(GetUserAttributeVerificationCodeResponse {
             code_delivery_details: Some(delivery_details(channel, name, &dest)),

@@ -21,9 +21,9 @@ use cmfa_wire::shapes::{
 };
 use std::sync::Arc;
 
-pub(crate) const USER_NOT_FOUND: &str = "User does not exist.";
+pub(crate) use crate::messages::USER_NOT_FOUND;
 pub(crate) const USERNAME_EXISTS: &str = "User already exists";
-pub(crate) const CLIENT_USER_NOT_FOUND: &str = "Username/client id combination not found.";
+pub(crate) use crate::messages::CLIENT_USER_NOT_FOUND;
 
 /// The alias keys a user has: email/phone when they sign in with them (UsernameAttributes), or
 /// verified email/phone and preferred_username when the pool allows them as aliases.
@@ -122,31 +122,6 @@ pub(crate) fn delivery_details(channel: Channel, attribute: &str, destination: &
             Channel::Sms => DeliveryMediumType::Sms,
         }),
         attribute_name: Some(attribute.to_owned()),
-    }
-}
-
-fn verification_message(
-    pool: &UserPool,
-    user: &User,
-    channel: Channel,
-    destination: String,
-    code: &str,
-) -> OutboundMessage {
-    let (subject, body) = match channel {
-        Channel::Email => {
-            let (s, b) = delivery::verification_email(pool, code);
-            (Some(s), b)
-        }
-        Channel::Sms => (None, delivery::verification_sms(pool, code)),
-    };
-    OutboundMessage {
-        pool_id: pool.id.clone(),
-        username: user.username.clone(),
-        channel,
-        destination,
-        subject,
-        body,
-        purpose: "SIGN_UP".into(),
     }
 }
 
@@ -385,7 +360,7 @@ impl Service {
         if let Some((channel, attr, dest)) = verification_target(&pool, &user) {
             let code = user.issue_code(CodePurpose::SignUp, self.clock.now());
             details = Some(delivery_details(channel, attr, &dest));
-            message = Some(verification_message(&pool, &user, channel, dest, &code));
+            message = Some(delivery::code_message(&pool, &user, channel, dest, &code, "SIGN_UP"));
         }
         self.insert_user(&pool, &user, message.as_ref()).await?;
         Ok(SignUpResponse {
@@ -450,7 +425,7 @@ impl Service {
             ));
         };
         let code = user.issue_code(CodePurpose::SignUp, self.clock.now());
-        let message = verification_message(&pool, &user, channel, dest.clone(), &code);
+        let message = delivery::code_message(&pool, &user, channel, dest.clone(), &code, "SIGN_UP");
         self.save_user(&pool, &key, user, Some(&message)).await?;
         Ok(ResendConfirmationCodeResponse {
             code_delivery_details: Some(delivery_details(channel, attr, &dest)),

@@ -1,6 +1,8 @@
 //! What a code message looks like: masked destinations and the pool's templates.
 
+use crate::outbound::{Channel, OutboundMessage};
 use crate::pool::UserPool;
+use crate::user::User;
 
 /// `+917411174114` → `+********4114`: the `+`, then stars, then the last four digits.
 pub fn mask_phone(phone: &str) -> String {
@@ -80,5 +82,33 @@ mod tests {
     fn masks_match_aws_captures() {
         assert_eq!(mask_phone("+917411174114"), "+********4114");
         assert_eq!(mask_email("fixture@example.com"), "f***@e***");
+    }
+}
+
+/// A verification-code message in the pool's verification template. `purpose` names the
+/// occasion as AWS's CustomMessage trigger sources do (`UPDATE_USER_ATTRIBUTE`, ...).
+pub fn code_message(
+    pool: &UserPool,
+    user: &User,
+    channel: Channel,
+    destination: String,
+    code: &str,
+    purpose: &str,
+) -> OutboundMessage {
+    let (subject, body) = match channel {
+        Channel::Email => {
+            let (s, b) = verification_email(pool, code);
+            (Some(s), b)
+        }
+        Channel::Sms => (None, verification_sms(pool, code)),
+    };
+    OutboundMessage {
+        pool_id: pool.id.clone(),
+        username: user.username.clone(),
+        channel,
+        destination,
+        subject,
+        body,
+        purpose: purpose.into(),
     }
 }
