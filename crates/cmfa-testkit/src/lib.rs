@@ -39,6 +39,8 @@ pub struct Options {
     pub clock: Option<Arc<dyn Clock>>,
     /// Keep the database in memory instead of a temp dir.
     pub in_memory: bool,
+    /// The compute pool's size (the default: one thread per core, 1,024 waiting jobs).
+    pub compute: Option<cmfa_core::compute::ComputeSettings>,
 }
 
 impl TestServer {
@@ -62,6 +64,7 @@ impl TestServer {
         let settings = CoreSettings {
             public_url: url.clone(),
             password_hash: HashCost::Fast,
+            compute: opts.compute.unwrap_or_default(),
             ..CoreSettings::default()
         };
         let region: Arc<str> = settings.default_region.clone().into();

@@ -9,6 +9,7 @@ use cip::Client;
 use cip::types::{AuthFlowType, ChallengeNameType, MessageActionType, SoftwareTokenMfaSettingsType, UserPoolMfaType};
 use cmfa_core::Clock;
 use cmfa_core::clock::FixedClock;
+use cmfa_core::compute::ComputeSettings;
 use cmfa_testkit::cognito::{ALL_FLOWS, service_err, service_fail, totp};
 use cmfa_testkit::{Options, TestServer, sdk_client};
 use std::sync::Arc;
@@ -26,9 +27,13 @@ struct Env {
 }
 
 impl Env {
+    async fn new(mode: UserPoolMfaType) -> Env {
+        Self::with(mode, None).await
+    }
+
     /// A server on a stopped clock (near the real time, at the start of a TOTP step), a pool in
     /// `mode` with TOTP, and a client allowing every flow.
-    async fn new(mode: UserPoolMfaType) -> Env {
+    async fn with(mode: UserPoolMfaType, compute: Option<ComputeSettings>) -> Env {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -36,6 +41,7 @@ impl Env {
         let clock = Arc::new(FixedClock::at((now / 30 * 30 + 1) as f64));
         let server = TestServer::start_with(Options {
             clock: Some(clock.clone()),
+            compute,
             ..Options::default()
         })
         .await;
@@ -416,4 +422,66 @@ async fn an_unconfirmed_user_hears_so_before_any_password_check() {
     Env::password(env.c.clone(), env.client.clone(), "pending".into(), PASSWORD.into())
         .await
         .expect("signs in once confirmed");
+}
+
+#[tokio::test]
+async fn a_full_compute_queue_answers_too_many_requests_and_the_sdk_retries_through_it() {
+    // One thread and one waiting job: a burst of raw sign-ins must overflow it.
+    let env = Env::with(UserPoolMfaType::Off, Some(ComputeSettings { threads: 1, queue: 1 })).await;
+    env.confirmed_user("burst").await;
+    let url = env._server.url.clone();
+    let body = serde_json::json!({
+        "ClientId": env.client,
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "AuthParameters": {"USERNAME": "burst", "PASSWORD": PASSWORD},
+    })
+    .to_string();
+    let mut set = JoinSet::new();
+    for _ in 0..N {
+        let (url, body) = (url.clone(), body.clone());
+        set.spawn(async move { cmfa_testkit::http::post_raw(&url, "InitiateAuth", body.as_bytes()).await });
+    }
+    let (mut ok, mut refused) = (0, 0);
+    for (status, head, body) in set.join_all().await {
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        match status {
+            200 => {
+                assert!(v["AuthenticationResult"]["IdToken"].is_string(), "{v}");
+                ok += 1;
+            }
+            400 => {
+                assert_eq!(v["__type"], "TooManyRequestsException", "{v}");
+                assert_eq!(v["message"], "Too many requests", "{v}");
+                assert!(head.contains("x-amzn-errortype: toomanyrequestsexception"), "{head}");
+                refused += 1;
+            }
+            other => panic!("HTTP {other}: {v}"),
+        }
+    }
+    assert!(
+        ok >= 1 && refused >= 1,
+        "{ok} signed in, {refused} refused: the queue bound is real"
+    );
+
+    // The SDK treats it as throttling and retries with backoff (standard mode; more attempts than
+    // the default 3 so a slow CI machine cannot exhaust them): every sign-in succeeds.
+    let retrying = Client::from_conf(
+        env.c
+            .config()
+            .to_builder()
+            .retry_config(cip::config::retry::RetryConfig::standard().with_max_attempts(10))
+            .build(),
+    );
+    let mut set = JoinSet::new();
+    for _ in 0..8 {
+        set.spawn(Env::password(
+            retrying.clone(),
+            env.client.clone(),
+            "burst".into(),
+            PASSWORD.into(),
+        ));
+    }
+    for r in set.join_all().await {
+        r.expect("the SDK's standard retries get through a full queue");
+    }
 }
