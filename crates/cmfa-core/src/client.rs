@@ -132,6 +132,27 @@ fn fill_units(u: Option<TokenValidityUnitsType>) -> TokenValidityUnitsType {
     }
 }
 
+/// ReadAttributes and WriteAttributes may only name attributes of the pool's schema (AWS:
+/// `Invalid read attributes specified while creating a client`, `... while updating ...`).
+pub fn check_attributes(
+    pool: &crate::pool::UserPool,
+    read: Option<&[String]>,
+    write: Option<&[String]>,
+    updating: bool,
+) -> Result<()> {
+    let schema = pool.config.schema_attributes.as_deref().unwrap_or(&[]);
+    let known = |n: &String| schema.iter().any(|a| a.name.as_deref() == Some(n.as_str()));
+    let verb = if updating { "updating" } else { "creating" };
+    for (kind, names) in [("read", read), ("write", write)] {
+        if !names.unwrap_or(&[]).iter().all(known) {
+            return Err(DomainError::InvalidParameter(format!(
+                "Invalid {kind} attributes specified while {verb} a client"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Builds a client from CreateUserPoolClient with AWS's defaults.
 pub fn create(client_id: String, now: f64, req: CreateUserPoolClientRequest) -> Result<AppClient> {
     let secret = match (req.client_secret, req.generate_secret.unwrap_or(false)) {

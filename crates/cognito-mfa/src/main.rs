@@ -16,7 +16,7 @@ use config::{Config, HashKind, LogFormat, ServeArgs, SyncKind};
 use std::io::Write;
 use std::sync::Arc;
 
-/// A Cognito user pools server (cognito-idp, AWS JSON 1.1) with real MFA and passkeys.
+/// A Cognito user pools server (cognito-idp, AWS JSON 1.1) with real MFA: SMS, email and TOTP.
 ///
 /// Point any AWS client at it with an endpoint URL, e.g.
 /// `aws cognito-idp list-user-pools --max-results 10 --endpoint-url http://127.0.0.1:9330`.

@@ -25,7 +25,13 @@ impl Service {
         caller: &Caller,
         req: CreateUserPoolClientRequest,
     ) -> Result<CreateUserPoolClientResponse> {
-        self.load_pool(caller, &req.user_pool_id).await?;
+        let pool = self.load_pool(caller, &req.user_pool_id).await?;
+        client::check_attributes(
+            &pool,
+            req.read_attributes.as_deref(),
+            req.write_attributes.as_deref(),
+            false,
+        )?;
         let c = client::create(client::new_client_id(), self.clock.now_millis(), req)?;
         match self.store.create_client(&c).await {
             Ok(()) => Ok(CreateUserPoolClientResponse {
@@ -55,8 +61,14 @@ impl Service {
         caller: &Caller,
         req: UpdateUserPoolClientRequest,
     ) -> Result<UpdateUserPoolClientResponse> {
-        self.load_pool(caller, &req.user_pool_id).await?;
+        let pool = self.load_pool(caller, &req.user_pool_id).await?;
         let old = self.load_client(&req.user_pool_id, &req.client_id).await?;
+        client::check_attributes(
+            &pool,
+            req.read_attributes.as_deref(),
+            req.write_attributes.as_deref(),
+            true,
+        )?;
         let next = client::update(&old, self.clock.now_millis(), req)?;
         match self.store.update_client(&next).await {
             Ok(()) => Ok(UpdateUserPoolClientResponse {

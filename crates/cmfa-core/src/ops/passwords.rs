@@ -135,6 +135,12 @@ impl Service {
     pub async fn forgot_password(&self, req: ForgotPasswordRequest) -> Result<ForgotPasswordResponse> {
         let (client, pool) = self.load_client_any(&req.client_id).await?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        // A pool whose only recovery is by an administrator: no user can reset (AWS's answer).
+        if recovery_order(&pool) == [RecoveryOptionNameType::AdminOnly] {
+            return Err(DomainError::NotAuthorized(
+                "Contact administrator to reset password.".into(),
+            ));
+        }
         let Some((key, user)) = self.find_user(&pool, &req.username).await? else {
             if Self::hides_existence(&client) {
                 return Ok(ForgotPasswordResponse {

@@ -10,10 +10,11 @@ use cmfa_wire::shapes::{
     UpdateUserPoolRequest, UpdateUserPoolResponse, UserPoolDescriptionType, UserPoolType,
 };
 
-/// The pool as DescribeUserPool shows it, with the values computed on read.
-fn describe(pool: &UserPool) -> UserPoolType {
+/// The pool as CreateUserPool and DescribeUserPool show it, with the values computed on read:
+/// `EstimatedNumberOfUsers` is the pool's user count.
+fn describe(pool: &UserPool, users: u64) -> UserPoolType {
     let mut c = pool.config.clone();
-    c.estimated_number_of_users = Some(0);
+    c.estimated_number_of_users = Some(i32::try_from(users).unwrap_or(i32::MAX));
     c
 }
 
@@ -48,7 +49,7 @@ impl Service {
             match self.store.create_pool(&pool).await {
                 Ok(()) => {
                     return Ok(CreateUserPoolResponse {
-                        user_pool: Some(describe(&pool)),
+                        user_pool: Some(describe(&pool, 0)),
                     });
                 }
                 // A 62^9 id space makes a clash all but impossible; try a fresh id anyway.
@@ -66,8 +67,9 @@ impl Service {
         req: DescribeUserPoolRequest,
     ) -> Result<DescribeUserPoolResponse> {
         let pool = self.load_pool(caller, &req.user_pool_id).await?;
+        let users = self.store.count_users(&pool.id).await?;
         Ok(DescribeUserPoolResponse {
-            user_pool: Some(describe(&pool)),
+            user_pool: Some(describe(&pool, users)),
         })
     }
 

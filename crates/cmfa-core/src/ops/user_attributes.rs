@@ -69,15 +69,19 @@ fn check_deletable(pool: &UserPool, names: &[String]) -> Result<()> {
             .unwrap_or(&[])
             .iter()
             .find(|s| s.name.as_deref() == Some(name.as_str()));
-        if let Some(s) = schema {
-            if s.required == Some(true) {
-                return Err(DomainError::InvalidParameter(format!(
-                    "{SCHEMA}{name}: The attribute is required"
-                )));
-            }
-            if s.mutable == Some(false) {
-                return Err(immutable(name));
-            }
+        let Some(s) = schema else {
+            // The same answer as writing an attribute the schema does not have.
+            return Err(DomainError::InvalidParameter(format!(
+                "{SCHEMA}Type for attribute {{{name}}} could not be determined"
+            )));
+        };
+        if s.required == Some(true) {
+            return Err(DomainError::InvalidParameter(format!(
+                "{SCHEMA}{name}: The attribute is required"
+            )));
+        }
+        if s.mutable == Some(false) {
+            return Err(immutable(name));
         }
     }
     Ok(())

@@ -23,6 +23,8 @@ use std::sync::Arc;
 
 pub(crate) use crate::messages::USER_NOT_FOUND;
 pub(crate) const USERNAME_EXISTS: &str = "User already exists";
+/// AdminCreateUser's answer for a taken username (SignUp says [`USERNAME_EXISTS`]).
+const ACCOUNT_EXISTS: &str = "User account already exists";
 pub(crate) use crate::messages::CLIENT_USER_NOT_FOUND;
 
 /// The alias keys a user has: email/phone when they sign in with them (UsernameAttributes), or
@@ -245,7 +247,10 @@ impl Service {
             name: "sub".into(),
             value: Some(sub.clone()),
         }];
-        attributes.extend(attrs);
+        attributes.extend(attrs.into_iter().map(|a| AttributeType {
+            value: a.value.map(|v| attributes::normalized(&a.name, v)),
+            name: a.name,
+        }));
         let internal = if username_attrs.is_empty() {
             username.to_owned()
         } else {
@@ -460,7 +465,12 @@ impl Service {
         } else {
             let u = self.new_user(&pool, &req.username, attrs)?;
             attributes::check_required(&pool, &u.attributes)?;
-            (username_key(&pool, &u.username), u, false)
+            let key = username_key(&pool, &u.username);
+            // Before any hashing: AdminCreateUser's own text for a taken username.
+            if self.store.get_user(&pool.id, &key).await?.is_some() {
+                return Err(DomainError::UsernameExists(ACCOUNT_EXISTS.into()));
+            }
+            (key, u, false)
         };
         user.status = UserStatusType::ForceChangePassword;
         user.password = Some(
@@ -497,7 +507,14 @@ impl Service {
         if existing {
             user = self.save_user(&pool, &key, user, message.as_ref()).await?;
         } else {
-            self.insert_user(&pool, &user, message.as_ref()).await?;
+            self.insert_user(&pool, &user, message.as_ref())
+                .await
+                .map_err(|e| match e {
+                    DomainError::UsernameExists(m) if m == USERNAME_EXISTS => {
+                        DomainError::UsernameExists(ACCOUNT_EXISTS.into())
+                    }
+                    e => e,
+                })?;
         }
         Ok(AdminCreateUserResponse {
             user: Some(user_type(&user)),

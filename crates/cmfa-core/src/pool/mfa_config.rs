@@ -124,7 +124,13 @@ pub fn apply(pool: &UserPool, req: &SetUserPoolMfaConfigRequest) -> Result<UserP
     let mut next = pool.clone();
     match sms_block {
         None => {
-            if mfa != UserPoolMfaType::Off && pool.config.sms_configuration.is_some() {
+            // Only when MFA is turned on from OFF (aws-amplify/amplify-backend#1481: a pool with
+            // an SmsConfiguration for phone verification, then OPTIONAL with TOTP only). A pool
+            // already ON or OPTIONAL may drop SMS for TOTP or email only.
+            if mfa != UserPoolMfaType::Off
+                && pool.mfa_configuration() == UserPoolMfaType::Off
+                && pool.config.sms_configuration.is_some()
+            {
                 return Err(DomainError::InvalidParameter(SMS_CONFIG_SET.into()));
             }
         }

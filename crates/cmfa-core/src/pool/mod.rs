@@ -3,6 +3,7 @@
 mod defaults;
 pub mod mfa_config;
 pub mod rules;
+pub mod schema;
 
 pub use defaults::standard_schema;
 

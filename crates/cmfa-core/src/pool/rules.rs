@@ -59,45 +59,24 @@ fn default_sign_in_policy() -> SignInPolicyType {
 /// standard entry, anything else becomes a `custom:` attribute.
 fn merge_schema(extra: Option<Vec<SchemaAttributeType>>) -> Result<Vec<SchemaAttributeType>> {
     let mut schema = standard_schema();
-    for mut attr in extra.unwrap_or_default() {
+    for attr in extra.unwrap_or_default() {
         let name = attr.name.clone().unwrap_or_default();
         if let Some(std) = schema.iter_mut().find(|a| a.name.as_deref() == Some(name.as_str())) {
-            if let Some(r) = attr.required {
-                std.required = Some(r);
-            }
-            if let Some(m) = attr.mutable {
-                std.mutable = Some(m);
-            }
-            if let Some(c) = attr.string_attribute_constraints {
-                std.string_attribute_constraints = Some(c);
-            }
-            if let Some(c) = attr.number_attribute_constraints {
-                std.number_attribute_constraints = Some(c);
-            }
+            super::schema::refine_standard(std, attr)?;
             continue;
         }
-        if attr.required == Some(true) {
+        let custom = super::schema::custom_attribute(attr)?;
+        let bare = |n: &str| n.trim_start_matches("dev:").to_owned();
+        let new_name = custom.name.clone().unwrap_or_default();
+        if schema
+            .iter()
+            .any(|a| a.name.as_deref().map(bare) == Some(bare(&new_name)))
+        {
             return Err(DomainError::InvalidParameter(format!(
-                "Required custom attributes are not supported currently. Attribute: {name}"
+                "Duplicate attribute name: {new_name}"
             )));
         }
-        let custom = if name.starts_with("custom:") {
-            name
-        } else {
-            format!("custom:{name}")
-        };
-        if schema.iter().any(|a| a.name.as_deref() == Some(custom.as_str())) {
-            return Err(DomainError::InvalidParameter(format!(
-                "Duplicate attribute name: {custom}"
-            )));
-        }
-        attr.name = Some(custom);
-        attr.attribute_data_type
-            .get_or_insert(cmfa_wire::shapes::AttributeDataType::String);
-        attr.developer_only_attribute.get_or_insert(false);
-        attr.mutable.get_or_insert(true);
-        attr.required = Some(false);
-        schema.push(attr);
+        schema.push(custom);
     }
     Ok(schema)
 }
@@ -163,12 +142,7 @@ pub fn create(id: String, arn: String, now: f64, req: CreateUserPoolRequest) -> 
         sms_verification_message: req.sms_verification_message,
         email_verification_message: req.email_verification_message,
         email_verification_subject: req.email_verification_subject,
-        verification_message_template: Some(req.verification_message_template.unwrap_or(
-            VerificationMessageTemplateType {
-                default_email_option: Some(DefaultEmailOptionType::ConfirmWithCode),
-                ..Default::default()
-            },
-        )),
+        verification_message_template: req.verification_message_template,
         sms_authentication_message: req.sms_authentication_message,
         user_attribute_update_settings: Some(req.user_attribute_update_settings.unwrap_or(
             UserAttributeUpdateSettingsType {
@@ -199,6 +173,8 @@ pub fn create(id: String, arn: String, now: f64, req: CreateUserPoolRequest) -> 
         issuer_configuration: req.issuer_configuration,
         acr_configuration: req.acr_configuration,
     };
+    let mut config = config;
+    sync_verification_messages(&mut config);
     check_cross_member(&config, crate::ids::region_of_pool_id(&id))?;
     Ok(UserPool {
         id,
@@ -210,6 +186,28 @@ pub fn create(id: String, arn: String, now: f64, req: CreateUserPoolRequest) -> 
             ..Default::default()
         },
     })
+}
+
+/// AWS keeps the legacy verification members (`SmsVerificationMessage`, `EmailVerificationMessage`,
+/// `EmailVerificationSubject`) and `VerificationMessageTemplate` in step: whichever the request
+/// set shows in both. When a request sets both forms of one text, the template's wins (ours).
+fn sync_verification_messages(cfg: &mut cmfa_wire::shapes::UserPoolType) {
+    let t = cfg
+        .verification_message_template
+        .get_or_insert_with(VerificationMessageTemplateType::default);
+    t.default_email_option
+        .get_or_insert(DefaultEmailOptionType::ConfirmWithCode);
+    for (template, legacy) in [
+        (&mut t.sms_message, &mut cfg.sms_verification_message),
+        (&mut t.email_message, &mut cfg.email_verification_message),
+        (&mut t.email_subject, &mut cfg.email_verification_subject),
+    ] {
+        match (template.as_ref(), legacy.as_ref()) {
+            (Some(v), _) => *legacy = Some(v.clone()),
+            (None, Some(v)) => *template = Some(v.clone()),
+            (None, None) => {}
+        }
+    }
 }
 
 fn complete_admin_create_user_config(c: Option<AdminCreateUserConfigType>) -> AdminCreateUserConfigType {
@@ -239,12 +237,8 @@ pub fn update(pool: &UserPool, now: f64, req: UpdateUserPoolRequest) -> Result<U
     cfg.sms_verification_message = req.sms_verification_message;
     cfg.email_verification_message = req.email_verification_message;
     cfg.email_verification_subject = req.email_verification_subject;
-    cfg.verification_message_template = Some(req.verification_message_template.unwrap_or(
-        VerificationMessageTemplateType {
-            default_email_option: Some(DefaultEmailOptionType::ConfirmWithCode),
-            ..Default::default()
-        },
-    ));
+    cfg.verification_message_template = req.verification_message_template;
+    sync_verification_messages(cfg);
     if let Some(m) = req.sms_authentication_message {
         cfg.sms_authentication_message = Some(m);
     }

@@ -15,6 +15,25 @@ fn schema_of<'a>(pool: &'a UserPool, name: &str) -> Option<&'a SchemaAttributeTy
         .find(|a| a.name.as_deref() == Some(name))
 }
 
+/// A Boolean attribute's value in AWS's spelling, from any case of `true` / `false`.
+pub fn boolean(value: &str) -> Option<&'static str> {
+    if value.eq_ignore_ascii_case("true") {
+        Some("true")
+    } else if value.eq_ignore_ascii_case("false") {
+        Some("false")
+    } else {
+        None
+    }
+}
+
+/// The value to store: Boolean attributes (the `_verified` flags) as `true` / `false`.
+pub fn normalized(name: &str, value: String) -> String {
+    match name {
+        "email_verified" | "phone_number_verified" => boolean(&value).map(str::to_owned).unwrap_or(value),
+        _ => value,
+    }
+}
+
 fn invalid(m: String) -> DomainError {
     DomainError::InvalidParameter(m)
 }
@@ -29,7 +48,8 @@ pub fn check_attribute(pool: &UserPool, a: &AttributeType) -> Result<()> {
     };
     let value = a.value.as_deref().unwrap_or("");
     match schema.attribute_data_type {
-        Some(AttributeDataType::Boolean) if !matches!(value, "true" | "false") => {
+        // Any case, as AWS accepts (Python's str(True) is "True"); stored as "true" / "false".
+        Some(AttributeDataType::Boolean) if boolean(value).is_none() => {
             return Err(invalid(format!(
                 "{PREFIX}{}: Value must be either true or false",
                 a.name

@@ -90,6 +90,7 @@ impl User {
 
     /// Sets (or removes, with `None`) an attribute, keeping AWS's order for new ones at the end.
     pub fn set_attr(&mut self, name: &str, value: Option<String>) {
+        let value = value.map(|v| attributes::normalized(name, v));
         match (self.attributes.iter().position(|a| a.name == name), value) {
             (Some(i), Some(v)) => self.attributes[i].value = Some(v),
             (Some(i), None) => {

@@ -136,15 +136,31 @@ fn sms_uses_the_pool_configuration_and_cannot_be_dropped() {
     // CreateUserPool with OPTIONAL turned SMS MFA on.
     assert!(view(&p).sms_mfa_configuration.is_some());
 
+    // Already OPTIONAL: TOTP only with the same mode (or ON) drops SMS, as on AWS.
+    for mode in [UserPoolMfaType::Optional, UserPoolMfaType::On] {
+        let mut r = set(Some(mode.clone()));
+        r.software_token_mfa_configuration = totp(true);
+        let next = apply(&p, &r).unwrap();
+        assert!(view(&next).sms_mfa_configuration.is_none(), "{mode:?}");
+    }
+    // MFA OFF with an SmsConfiguration (phone verification), then turned on without SMS: refused.
+    let mut off = named();
+    off.sms_configuration = Some(sms.clone());
+    let off = pool(off);
+    let mut r = set(Some(UserPoolMfaType::Optional));
+    r.software_token_mfa_configuration = totp(true);
+    assert_eq!(
+        err(apply(&off, &r)),
+        DomainError::InvalidParameter(SMS_CONFIG_SET.into())
+    );
     let mut r = set(Some(UserPoolMfaType::On));
     r.software_token_mfa_configuration = totp(true);
-    assert_eq!(err(apply(&p, &r)), DomainError::InvalidParameter(SMS_CONFIG_SET.into()));
 
     r.sms_mfa_configuration = Some(SmsMfaConfigType {
         sms_authentication_message: Some("Your code {####}".into()),
         sms_configuration: None,
     });
-    let next = apply(&p, &r).unwrap();
+    let next = apply(&off, &r).unwrap();
     let v = view(&next);
     let block = v.sms_mfa_configuration.unwrap();
     assert_eq!(block.sms_configuration, Some(sms));
