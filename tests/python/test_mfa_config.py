@@ -1151,7 +1151,7 @@ def test_cannot_drop_sms_when_pool_has_sms_configuration(cognito, raw_bodies, mf
     assert get_raw(cognito, raw_bodies, pool_id)["MfaConfiguration"] == "OFF"
 
 
-def test_cannot_drop_sms_after_sms_configuration_was_set_through_mfa_config(cognito, raw_bodies):
+def test_sms_can_be_dropped_while_mfa_stays_on_but_not_when_mfa_is_turned_on_from_off(cognito, raw_bodies):
     pool_id = plain_pool(cognito)
     set_roundtrip(
         cognito,
@@ -1162,6 +1162,18 @@ def test_cannot_drop_sms_after_sms_configuration_was_set_through_mfa_config(cogn
         SmsMfaConfiguration={"SmsAuthenticationMessage": SMS_MSG, "SmsConfiguration": SMS_CONFIG},
         SoftwareTokenMfaConfiguration={"Enabled": True},
     )
+    # Already OPTIONAL: TOTP only with the same mode is accepted (as on AWS).
+    set_roundtrip(
+        cognito,
+        raw_bodies,
+        pool_id,
+        expected_body("OPTIONAL", totp=True),
+        MfaConfiguration="OPTIONAL",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+    )
+    # OFF, then on again without SMS while the pool keeps its SmsConfiguration: refused
+    # (aws-amplify/amplify-backend#1481).
+    cognito.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OFF")
     expect_error(
         cognito,
         "InvalidParameterException",

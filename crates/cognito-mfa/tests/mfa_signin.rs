@@ -840,6 +840,22 @@ async fn on_pool_with_sms_only_offers_sms_setup_to_a_user_without_a_phone() {
         );
         check(&env.start(flow, "phone").await, Exp::Sms, "phone", &format!("{flow:?}"));
     }
+    // SMS only, and SMS is the pool's recovery channel: nothing to challenge, nothing to set up.
+    let env = Env::build(
+        UserPoolMfaType::On,
+        &[RecoveryOptionNameType::VerifiedPhoneNumber],
+        true,
+    )
+    .await;
+    env.user("nothing", &[]).await;
+    for flow in FLOWS {
+        check(
+            &env.start(flow, "nothing").await,
+            Exp::NoMethod,
+            "nothing",
+            &format!("{flow:?}"),
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
