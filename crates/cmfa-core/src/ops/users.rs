@@ -278,6 +278,7 @@ impl Service {
                 codes: vec![],
                 mfa: Default::default(),
                 signed_out_at_ms: 0,
+                groups: Vec::new(),
                 version: 1,
             };
             now_attr(&mut u, kind, username);
@@ -306,6 +307,7 @@ impl Service {
             codes: vec![],
             mfa: Default::default(),
             signed_out_at_ms: 0,
+            groups: Vec::new(),
             version: 1,
         })
     }

@@ -40,6 +40,11 @@ pub struct User {
     /// Unix milliseconds; 0 if never. Every token of an earlier sign-in is refused.
     #[serde(default)]
     pub signed_out_at_ms: u64,
+    /// The names of the user's groups, in name order. Not part of the stored record: the
+    /// adapters keep it in a column of its own and fill it in on read (see [`crate::group`]),
+    /// and user writes leave it alone.
+    #[serde(skip)]
+    pub groups: Vec<String>,
     pub version: u64,
 }
 

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_clients.sql"),
     include_str!("../../migrations/sqlite/0003_users.sql"),
     include_str!("../../migrations/sqlite/0004_sessions_swept_in_creation_order.sql"),
+    include_str!("../../migrations/sqlite/0005_groups.sql"),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
