@@ -58,7 +58,9 @@ pub fn preferred_role(groups: &[Group]) -> Option<&str> {
     let rank = |g: &Group| (g.precedence.is_none(), g.precedence.unwrap_or(0));
     let with_role = groups.iter().filter(|g| g.role_arn.is_some());
     let best = with_role.clone().map(rank).min()?;
-    let mut roles = with_role.filter(|g| rank(g) == best).filter_map(|g| g.role_arn.as_deref());
+    let mut roles = with_role
+        .filter(|g| rank(g) == best)
+        .filter_map(|g| g.role_arn.as_deref());
     let first = roles.next()?;
     roles.all(|r| r == first).then_some(first)
 }

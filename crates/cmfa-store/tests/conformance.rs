@@ -535,15 +535,24 @@ async fn groups_of(store: &dyn Store, pool_id: &str, key: &str) -> Vec<String> {
 
 async fn groups(store: &dyn Store, other: &dyn Store) {
     const G: &str = "us-east-1_g";
-    assert_eq!(store.create_group(&group(G, "admins", None)).await, Err(StoreError::NotFound));
+    assert_eq!(
+        store.create_group(&group(G, "admins", None)).await,
+        Err(StoreError::NotFound)
+    );
     store.create_pool(&pool(G)).await.unwrap();
     for (name, precedence) in [("staff", Some(2)), ("admins", Some(1)), ("zeta", None)] {
         store.create_group(&group(G, name, precedence)).await.unwrap();
     }
-    assert_eq!(store.create_group(&group(G, "admins", None)).await, Err(StoreError::Conflict));
+    assert_eq!(
+        store.create_group(&group(G, "admins", None)).await,
+        Err(StoreError::Conflict)
+    );
     // Names compare exactly.
     store.create_group(&group(G, "Admins", None)).await.unwrap();
-    assert_eq!(other.get_group(G, "admins").await.unwrap(), Some(group(G, "admins", Some(1))));
+    assert_eq!(
+        other.get_group(G, "admins").await.unwrap(),
+        Some(group(G, "admins", Some(1)))
+    );
     assert_eq!(other.get_group(G, "nobody").await.unwrap(), None);
     assert_eq!(other.count_groups(G).await.unwrap(), 4);
 
@@ -565,7 +574,10 @@ async fn groups(store: &dyn Store, other: &dyn Store) {
     );
 
     for name in ["u1", "u2", "u3"] {
-        store.create_user(&user(G, name, &[], 1.0), name, &[], None).await.unwrap();
+        store
+            .create_user(&user(G, name, &[], 1.0), name, &[], None)
+            .await
+            .unwrap();
     }
     // A reader caches u1 before its memberships change: the cached copy must follow them.
     assert!(groups_of(store, G, "u1").await.is_empty());
@@ -574,7 +586,10 @@ async fn groups(store: &dyn Store, other: &dyn Store) {
     other.add_to_group(G, "admins", "u1").await.unwrap(); // a member already: nothing changes
     store.add_to_group(G, "admins", "u2").await.unwrap();
     assert_eq!(store.add_to_group(G, "nobody", "u1").await, Err(StoreError::NotFound));
-    assert_eq!(store.add_to_group(G, "admins", "nobody").await, Err(StoreError::NotFound));
+    assert_eq!(
+        store.add_to_group(G, "admins", "nobody").await,
+        Err(StoreError::NotFound)
+    );
     assert_eq!(groups_of(store, G, "u1").await, ["admins", "staff"]);
     assert_eq!(groups_of(other, G, "u1").await, ["admins", "staff"]);
     let u1 = store.get_user(G, "u1").await.unwrap().unwrap();
@@ -630,7 +645,10 @@ async fn groups(store: &dyn Store, other: &dyn Store) {
     store.add_to_group(G, "staff", "u3").await.unwrap();
     store.delete_user(G, "u3").await.unwrap();
     assert!(members(other, G, "staff").await.is_empty());
-    store.create_user(&user(G, "u3", &[], 5.0), "u3", &[], None).await.unwrap();
+    store
+        .create_user(&user(G, "u3", &[], 5.0), "u3", &[], None)
+        .await
+        .unwrap();
     assert!(groups_of(other, G, "u3").await.is_empty());
     assert!(members(store, G, "staff").await.is_empty());
 

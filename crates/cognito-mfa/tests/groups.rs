@@ -246,54 +246,89 @@ async fn groups_are_created_read_updated_and_deleted_with_aws_errors() {
     assert_eq!(g.creation_date.map(|d| d.secs()), Some(T0 as i64));
     assert_eq!(g.last_modified_date.map(|d| d.secs()), Some(T0 as i64));
 
-    let again = f.c.create_group().user_pool_id(&f.pool).group_name("admins").send().await;
+    let again =
+        f.c.create_group()
+            .user_pool_id(&f.pool)
+            .group_name("admins")
+            .send()
+            .await;
     let (status, code, message) = service_err(again);
     assert_eq!((status, code.as_str()), (400, "GroupExistsException"));
     assert!(message.contains("admins"), "{message}");
 
-    let got = f
-        .c
-        .get_group()
-        .user_pool_id(&f.pool)
-        .group_name("admins")
-        .send()
-        .await
-        .unwrap()
-        .group
-        .unwrap();
+    let got =
+        f.c.get_group()
+            .user_pool_id(&f.pool)
+            .group_name("admins")
+            .send()
+            .await
+            .unwrap()
+            .group
+            .unwrap();
     assert_eq!(got, g);
     // Names compare exactly.
     let (_, code, message) = service_err(f.c.get_group().user_pool_id(&f.pool).group_name("Admins").send().await);
-    assert_eq!((code.as_str(), message.as_str()), ("ResourceNotFoundException", GROUP_NOT_FOUND));
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("ResourceNotFoundException", GROUP_NOT_FOUND)
+    );
 
     // UpdateGroup changes what it names and keeps the rest.
     f.clock.advance(60.0);
-    let updated = f
-        .c
-        .update_group()
-        .user_pool_id(&f.pool)
-        .group_name("admins")
-        .precedence(0)
-        .send()
-        .await
-        .unwrap()
-        .group
-        .unwrap();
+    let updated =
+        f.c.update_group()
+            .user_pool_id(&f.pool)
+            .group_name("admins")
+            .precedence(0)
+            .send()
+            .await
+            .unwrap()
+            .group
+            .unwrap();
     assert_eq!(updated.precedence, Some(0));
     assert_eq!(updated.role_arn.as_deref(), Some(ROLE_A));
     assert_eq!(updated.description.as_deref(), Some("the admins"));
     assert_eq!(updated.creation_date.map(|d| d.secs()), Some(T0 as i64));
     assert_eq!(updated.last_modified_date.map(|d| d.secs()), Some(T0 as i64 + 60));
-    let got = f.c.get_group().user_pool_id(&f.pool).group_name("admins").send().await.unwrap();
+    let got =
+        f.c.get_group()
+            .user_pool_id(&f.pool)
+            .group_name("admins")
+            .send()
+            .await
+            .unwrap();
     assert_eq!(got.group.unwrap(), updated);
-    let missing = f.c.update_group().user_pool_id(&f.pool).group_name("nobody").description("x").send().await;
+    let missing =
+        f.c.update_group()
+            .user_pool_id(&f.pool)
+            .group_name("nobody")
+            .description("x")
+            .send()
+            .await;
     assert_eq!(service_err(missing).2, GROUP_NOT_FOUND);
 
-    f.c.delete_group().user_pool_id(&f.pool).group_name("admins").send().await.unwrap();
+    f.c.delete_group()
+        .user_pool_id(&f.pool)
+        .group_name("admins")
+        .send()
+        .await
+        .unwrap();
     let (_, code, message) = service_err(f.c.get_group().user_pool_id(&f.pool).group_name("admins").send().await);
-    assert_eq!((code.as_str(), message.as_str()), ("ResourceNotFoundException", GROUP_NOT_FOUND));
-    let (_, code, message) = service_err(f.c.delete_group().user_pool_id(&f.pool).group_name("admins").send().await);
-    assert_eq!((code.as_str(), message.as_str()), ("ResourceNotFoundException", GROUP_NOT_FOUND));
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("ResourceNotFoundException", GROUP_NOT_FOUND)
+    );
+    let (_, code, message) = service_err(
+        f.c.delete_group()
+            .user_pool_id(&f.pool)
+            .group_name("admins")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("ResourceNotFoundException", GROUP_NOT_FOUND)
+    );
 
     // An unknown pool is the pool's error, not the group's.
     let other = "us-east-1_NoSuchPool";
@@ -307,15 +342,32 @@ async fn groups_are_created_read_updated_and_deleted_with_aws_errors() {
 #[tokio::test]
 async fn bad_input_is_an_aws_shaped_400() {
     let f = fixture().await;
-    let negative = f.c.create_group().user_pool_id(&f.pool).group_name("g").precedence(-1).send().await;
+    let negative =
+        f.c.create_group()
+            .user_pool_id(&f.pool)
+            .group_name("g")
+            .precedence(-1)
+            .send()
+            .await;
     let (status, code, message) = service_err(negative);
     assert_eq!((status, code.as_str()), (400, "InvalidParameterException"));
     assert!(message.contains("precedence"), "{message}");
-    let spaced = f.c.create_group().user_pool_id(&f.pool).group_name("two words").send().await;
+    let spaced =
+        f.c.create_group()
+            .user_pool_id(&f.pool)
+            .group_name("two words")
+            .send()
+            .await;
     let (status, code, message) = service_err(spaced);
     assert_eq!((status, code.as_str()), (400, "InvalidParameterException"));
     assert!(message.contains("groupName"), "{message}");
-    let bad_role = f.c.create_group().user_pool_id(&f.pool).group_name("g").role_arn("not-an-arn-at-all-x").send().await;
+    let bad_role =
+        f.c.create_group()
+            .user_pool_id(&f.pool)
+            .group_name("g")
+            .role_arn("not-an-arn-at-all-x")
+            .send()
+            .await;
     assert_eq!(service_err(bad_role).1, "InvalidParameterException");
     let big_limit = f.c.list_groups().user_pool_id(&f.pool).limit(61).send().await;
     assert_eq!(service_err(big_limit).1, "InvalidParameterException");
@@ -334,15 +386,14 @@ async fn list_groups_pages_in_name_order() {
     let mut token: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = f
-            .c
-            .list_groups()
-            .user_pool_id(&f.pool)
-            .limit(2)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
+        let page =
+            f.c.list_groups()
+                .user_pool_id(&f.pool)
+                .limit(2)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
         let groups = page.groups.unwrap();
         assert!(groups.len() <= 2);
         seen.extend(groups.into_iter().map(|g| g.group_name.unwrap()));
@@ -379,26 +430,70 @@ async fn memberships_are_listed_both_ways_and_end_with_their_group_user_or_pool(
     assert_eq!(f.groups_of("ann", 1).await, ["admins", "readers", "staff"]);
     assert_eq!(f.groups_of("ann", 60).await, ["admins", "readers", "staff"]);
     assert_eq!(f.members("staff", 3).await, ["ann", "bob", "cat", "dan"]);
-    let full = f.c.list_users_in_group().user_pool_id(&f.pool).group_name("admins").send().await.unwrap();
+    let full =
+        f.c.list_users_in_group()
+            .user_pool_id(&f.pool)
+            .group_name("admins")
+            .send()
+            .await
+            .unwrap();
     let users = full.users.unwrap();
     assert_eq!(users.len(), 1);
     let ann = &users[0];
     assert_eq!(ann.username.as_deref(), Some("ann"));
-    assert!(ann.attributes().iter().any(|a| a.name == "email" && a.value.as_deref() == Some("ann@example.com")));
+    assert!(
+        ann.attributes()
+            .iter()
+            .any(|a| a.name == "email" && a.value.as_deref() == Some("ann@example.com"))
+    );
     assert_eq!(full.next_token, None);
 
     // Errors: an unknown user or group.
-    let r = f.c.admin_add_user_to_group().user_pool_id(&f.pool).username("nobody").group_name("staff").send().await;
+    let r =
+        f.c.admin_add_user_to_group()
+            .user_pool_id(&f.pool)
+            .username("nobody")
+            .group_name("staff")
+            .send()
+            .await;
     let (_, code, message) = service_err(r);
-    assert_eq!((code.as_str(), message.as_str()), ("UserNotFoundException", USER_NOT_FOUND));
-    let r = f.c.admin_add_user_to_group().user_pool_id(&f.pool).username("ann").group_name("nobody").send().await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("UserNotFoundException", USER_NOT_FOUND)
+    );
+    let r =
+        f.c.admin_add_user_to_group()
+            .user_pool_id(&f.pool)
+            .username("ann")
+            .group_name("nobody")
+            .send()
+            .await;
     let (_, code, message) = service_err(r);
-    assert_eq!((code.as_str(), message.as_str()), ("ResourceNotFoundException", GROUP_NOT_FOUND));
-    let r = f.c.admin_remove_user_from_group().user_pool_id(&f.pool).username("ann").group_name("nobody").send().await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("ResourceNotFoundException", GROUP_NOT_FOUND)
+    );
+    let r =
+        f.c.admin_remove_user_from_group()
+            .user_pool_id(&f.pool)
+            .username("ann")
+            .group_name("nobody")
+            .send()
+            .await;
     assert_eq!(service_err(r).2, GROUP_NOT_FOUND);
-    let r = f.c.admin_list_groups_for_user().user_pool_id(&f.pool).username("nobody").send().await;
+    let r =
+        f.c.admin_list_groups_for_user()
+            .user_pool_id(&f.pool)
+            .username("nobody")
+            .send()
+            .await;
     assert_eq!(service_err(r).1, "UserNotFoundException");
-    let r = f.c.list_users_in_group().user_pool_id(&f.pool).group_name("nobody").send().await;
+    let r =
+        f.c.list_users_in_group()
+            .user_pool_id(&f.pool)
+            .group_name("nobody")
+            .send()
+            .await;
     assert_eq!(service_err(r).2, GROUP_NOT_FOUND);
 
     // Removing.
@@ -408,34 +503,43 @@ async fn memberships_are_listed_both_ways_and_end_with_their_group_user_or_pool(
     assert!(f.groups_of("bob", 10).await.is_empty());
 
     // Deleting a group ends its memberships.
-    f.c.delete_group().user_pool_id(&f.pool).group_name("readers").send().await.unwrap();
+    f.c.delete_group()
+        .user_pool_id(&f.pool)
+        .group_name("readers")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(f.groups_of("ann", 60).await, ["admins", "staff"]);
     // ... and a group made again under that name starts empty.
     f.group("readers", None, None).await;
     assert!(f.members("readers", 60).await.is_empty());
 
     // Deleting a user ends its memberships, and a new user of that name starts in no group.
-    f.c.admin_delete_user().user_pool_id(&f.pool).username("cat").send().await.unwrap();
+    f.c.admin_delete_user()
+        .user_pool_id(&f.pool)
+        .username("cat")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(f.members("staff", 60).await, ["ann", "dan"]);
     f.user("cat").await;
     assert!(f.groups_of("cat", 60).await.is_empty());
     assert_eq!(f.members("staff", 60).await, ["ann", "dan"]);
 
     // DeleteUser (the user's own token) does too.
-    let dan = f
-        .c
-        .initiate_auth()
-        .client_id(&f.client)
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", "dan")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
-        .await
-        .unwrap()
-        .authentication_result
-        .unwrap()
-        .access_token
-        .unwrap();
+    let dan =
+        f.c.initiate_auth()
+            .client_id(&f.client)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "dan")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+            .await
+            .unwrap()
+            .authentication_result
+            .unwrap()
+            .access_token
+            .unwrap();
     f.c.delete_user().access_token(dan).send().await.unwrap();
     assert_eq!(f.members("staff", 60).await, ["ann"]);
 
@@ -481,7 +585,8 @@ async fn tokens_carry_the_groups_and_roles_and_a_refresh_sees_current_membership
     assert_eq!(id["cognito:preferred_role"], json!(ROLE_B));
 
     // A group with the same precedence and another role: neither is preferred.
-    f.group("ops", Some("arn:aws:iam::123456789012:role/ops"), Some(5)).await;
+    f.group("ops", Some("arn:aws:iam::123456789012:role/ops"), Some(5))
+        .await;
     f.add("ann", "ops").await;
     let (_, id) = f.refresh(&ann.refresh).await;
     assert_eq!(id["cognito:groups"], json!(["ops", "readers", "staff"]));
@@ -489,13 +594,27 @@ async fn tokens_carry_the_groups_and_roles_and_a_refresh_sees_current_membership
     assert_eq!(id["cognito:roles"].as_array().map(Vec::len), Some(2));
 
     // An UpdateGroup is seen at the next refresh too.
-    f.c.update_group().user_pool_id(&f.pool).group_name("ops").precedence(2).send().await.unwrap();
+    f.c.update_group()
+        .user_pool_id(&f.pool)
+        .group_name("ops")
+        .precedence(2)
+        .send()
+        .await
+        .unwrap();
     let (_, id) = f.refresh(&ann.refresh).await;
-    assert_eq!(id["cognito:preferred_role"], json!("arn:aws:iam::123456789012:role/ops"));
+    assert_eq!(
+        id["cognito:preferred_role"],
+        json!("arn:aws:iam::123456789012:role/ops")
+    );
 
     // Deleted groups drop out; no group left means no claim left.
     for g in ["ops", "readers", "staff"] {
-        f.c.delete_group().user_pool_id(&f.pool).group_name(g).send().await.unwrap();
+        f.c.delete_group()
+            .user_pool_id(&f.pool)
+            .group_name(g)
+            .send()
+            .await
+            .unwrap();
     }
     let (access, id) = f.refresh(&ann.refresh).await;
     assert!(access.get("cognito:groups").is_none(), "{access}");
@@ -517,7 +636,10 @@ async fn custom_attributes_are_added_to_the_schema_and_can_be_set_on_users() {
                 .attribute_data_type(AttributeDataType::Number)
                 .mutable(false)
                 .number_attribute_constraints(
-                    NumberAttributeConstraintsType::builder().min_value("1").max_value("10").build(),
+                    NumberAttributeConstraintsType::builder()
+                        .min_value("1")
+                        .max_value("10")
+                        .build(),
                 )
                 .build(),
         )
@@ -525,14 +647,26 @@ async fn custom_attributes_are_added_to_the_schema_and_can_be_set_on_users() {
         .await
         .unwrap();
     let schema = describe_pool(&f.c, &f.pool).await.schema_attributes.unwrap();
-    let tier = schema.iter().find(|a| a.name.as_deref() == Some("custom:tier")).expect("custom:tier");
+    let tier = schema
+        .iter()
+        .find(|a| a.name.as_deref() == Some("custom:tier"))
+        .expect("custom:tier");
     assert_eq!(tier.attribute_data_type, Some(AttributeDataType::String));
-    assert_eq!((tier.mutable, tier.required, tier.developer_only_attribute), (Some(true), Some(false), Some(false)));
-    let level = schema.iter().find(|a| a.name.as_deref() == Some("custom:level")).expect("custom:level");
+    assert_eq!(
+        (tier.mutable, tier.required, tier.developer_only_attribute),
+        (Some(true), Some(false), Some(false))
+    );
+    let level = schema
+        .iter()
+        .find(|a| a.name.as_deref() == Some("custom:level"))
+        .expect("custom:level");
     assert_eq!(level.attribute_data_type, Some(AttributeDataType::Number));
     assert_eq!(level.mutable, Some(false));
     let c = level.number_attribute_constraints.as_ref().unwrap();
-    assert_eq!((c.min_value.as_deref(), c.max_value.as_deref()), (Some("1"), Some("10")));
+    assert_eq!(
+        (c.min_value.as_deref(), c.max_value.as_deref()),
+        (Some("1"), Some("10"))
+    );
 
     // The attributes can now be set, with their type checked, and reach the ID token.
     f.user("ann").await;
@@ -543,27 +677,25 @@ async fn custom_attributes_are_added_to_the_schema_and_can_be_set_on_users() {
         .send()
         .await
         .unwrap();
-    let bad = f
-        .c
-        .admin_update_user_attributes()
-        .user_pool_id(&f.pool)
-        .username("ann")
-        .user_attributes(attr("custom:unknown", "x"))
-        .send()
-        .await;
+    let bad =
+        f.c.admin_update_user_attributes()
+            .user_pool_id(&f.pool)
+            .username("ann")
+            .user_attributes(attr("custom:unknown", "x"))
+            .send()
+            .await;
     assert_eq!(service_err(bad).1, "InvalidParameterException");
     let id = f.sign_in("ann").await.id;
     assert_eq!(id["custom:tier"], json!("gold"));
 
     // A name in use is refused, and nothing of that request is added.
-    let again = f
-        .c
-        .add_custom_attributes()
-        .user_pool_id(&f.pool)
-        .custom_attributes(SchemaAttributeType::builder().name("fresh").build())
-        .custom_attributes(SchemaAttributeType::builder().name("tier").build())
-        .send()
-        .await;
+    let again =
+        f.c.add_custom_attributes()
+            .user_pool_id(&f.pool)
+            .custom_attributes(SchemaAttributeType::builder().name("fresh").build())
+            .custom_attributes(SchemaAttributeType::builder().name("tier").build())
+            .send()
+            .await;
     let (status, code, message) = service_err(again);
     assert_eq!((status, code.as_str()), (400, "InvalidParameterException"));
     assert_eq!(message, "Existing attribute already has name custom:tier.");
@@ -589,7 +721,10 @@ async fn custom_attributes_are_added_to_the_schema_and_can_be_set_on_users() {
     }
     req.send().await.unwrap();
     let schema = describe_pool(&f.c, &f.pool).await.schema_attributes.unwrap();
-    let custom = schema.iter().filter(|a| a.name.as_deref().is_some_and(|n| n.starts_with("custom:"))).count();
+    let custom = schema
+        .iter()
+        .filter(|a| a.name.as_deref().is_some_and(|n| n.starts_with("custom:")))
+        .count();
     assert_eq!(custom, 50);
 
     // Model constraints first: more than 25 at once, or an empty list.
@@ -598,8 +733,9 @@ async fn custom_attributes_are_added_to_the_schema_and_can_be_set_on_users() {
         req = req.custom_attributes(SchemaAttributeType::builder().name(format!("b{i}")).build());
     }
     assert_eq!(service_err(req.send().await).1, "InvalidParameterException");
-    let r = f.c.add_custom_attributes().user_pool_id("us-east-1_NoSuchPool").custom_attributes(
-        SchemaAttributeType::builder().name("x").build(),
-    );
+    let r =
+        f.c.add_custom_attributes()
+            .user_pool_id("us-east-1_NoSuchPool")
+            .custom_attributes(SchemaAttributeType::builder().name("x").build());
     assert_eq!(service_err(r.send().await).1, "ResourceNotFoundException");
 }

@@ -6,7 +6,9 @@
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
 use crate::pool::UserPool;
-use cmfa_wire::shapes::{AddCustomAttributesRequest, AddCustomAttributesResponse, AttributeDataType, SchemaAttributeType};
+use cmfa_wire::shapes::{
+    AddCustomAttributesRequest, AddCustomAttributesResponse, AttributeDataType, SchemaAttributeType,
+};
 
 /// Custom attributes a pool may have (AWS's quota, "Custom attributes per user pool").
 pub(crate) const MAX_CUSTOM_ATTRIBUTES: usize = 50;
@@ -45,7 +47,10 @@ pub(crate) fn check_added_attributes(
 ) -> Result<Vec<SchemaAttributeType>> {
     let schema = pool.config.schema_attributes.as_deref().unwrap_or(&[]);
     let is_custom = |n: &str| n.starts_with("custom:") || n.starts_with("dev:");
-    let existing = schema.iter().filter(|a| a.name.as_deref().is_some_and(is_custom)).count();
+    let existing = schema
+        .iter()
+        .filter(|a| a.name.as_deref().is_some_and(is_custom))
+        .count();
     if existing + added.len() > MAX_CUSTOM_ATTRIBUTES {
         return Err(invalid(format!(
             "A user pool can have at most {MAX_CUSTOM_ATTRIBUTES} custom attributes; it has {existing}."

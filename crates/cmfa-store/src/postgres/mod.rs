@@ -613,6 +613,7 @@ impl Store for PgStore {
         limit: usize,
     ) -> StoreResult<Vec<(String, User)>> {
         let after = after.unwrap_or("");
-        with_db!(self, |db| groups::list_members(&mut db, pool_id, name, after, limit).await)
+        with_db!(self, |db| groups::list_members(&mut db, pool_id, name, after, limit)
+            .await)
     }
 }

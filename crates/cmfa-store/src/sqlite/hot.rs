@@ -260,7 +260,10 @@ mod tests {
         let stale = Arc::new(user("p", "alice", 2));
         let written = with_groups(stale, &["admins".to_owned(), "staff".to_owned()]);
         hot.wrote_user("alice", written);
-        assert_eq!(hot.user("p", "alice").ok().map(|u| u.groups.clone()), Some(vec!["admins".into(), "staff".into()]));
+        assert_eq!(
+            hot.user("p", "alice").ok().map(|u| u.groups.clone()),
+            Some(vec!["admins".into(), "staff".into()])
+        );
     }
 
     #[test]

@@ -702,7 +702,9 @@ impl Store for SqliteStore {
 
     async fn create_group(&self, group: &Group) -> StoreResult<()> {
         let g = group.clone();
-        self.writer.write(move |conn| groups::create_group(conn, &g), |_| {}).await
+        self.writer
+            .write(move |conn| groups::create_group(conn, &g), |_| {})
+            .await
     }
 
     async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>> {
@@ -712,11 +714,18 @@ impl Store for SqliteStore {
 
     async fn update_group(&self, group: &Group) -> StoreResult<()> {
         let g = group.clone();
-        self.writer.write(move |conn| groups::update_group(conn, &g), |_| {}).await
+        self.writer
+            .write(move |conn| groups::update_group(conn, &g), |_| {})
+            .await
     }
 
     async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<()> {
-        let (p, n, hot, pool) = (pool_id.to_owned(), name.to_owned(), self.hot.clone(), pool_id.to_owned());
+        let (p, n, hot, pool) = (
+            pool_id.to_owned(),
+            name.to_owned(),
+            self.hot.clone(),
+            pool_id.to_owned(),
+        );
         self.writer
             .write(
                 move |conn| groups::delete_group(conn, &p, &n),

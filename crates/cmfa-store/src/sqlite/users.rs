@@ -88,7 +88,10 @@ pub(super) fn update_record(conn: &Connection, user: &User, key: &str) -> StoreR
 pub(super) fn get_user(conn: &Connection, pool_id: &str, key: &str) -> StoreResult<Option<User>> {
     let row: Option<(String, String)> = conn
         .prepare_cached("SELECT data, groups FROM users WHERE pool_id = ?1 AND key = ?2")
-        .and_then(|mut s| s.query_row(params![pool_id, key], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .and_then(|mut s| {
+            s.query_row(params![pool_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
         .map_err(from_sqlite)?;
     row.map(|(d, g)| {
         let mut u: User = serde_json::from_str(&d).map_err(corrupt)?;
