@@ -83,7 +83,7 @@ pub trait Store: Send + Sync + 'static {
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()>;
 
-    /// The user with this username key.
+    /// The user with this username key, with its group names (`User::groups`).
     async fn get_user(&self, pool_id: &str, key: &str) -> StoreResult<Option<User>>;
 
     /// The username key owning an alias (email, phone_number, preferred_username).
@@ -99,7 +99,7 @@ pub trait Store: Send + Sync + 'static {
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()>;
 
-    /// Deletes a user and everything issued to it.
+    /// Deletes a user and everything issued to it, its group memberships included.
     async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()>;
 
     /// Users of a pool in username-key order, optionally filtered on one attribute.

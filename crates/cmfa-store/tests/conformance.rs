@@ -652,6 +652,27 @@ async fn groups(store: &dyn Store, other: &dyn Store) {
     assert!(groups_of(other, G, "u3").await.is_empty());
     assert!(members(store, G, "staff").await.is_empty());
 
+    // Races between two processes: two memberships of one user both land, and a membership
+    // added while its group is deleted never leaves the group's name on the user.
+    for round in 0..5 {
+        let (x, y) = (format!("x{round}"), format!("y{round}"));
+        store.create_group(&group(G, &x, None)).await.unwrap();
+        store.create_group(&group(G, &y, None)).await.unwrap();
+        let (a, b) = tokio::join!(store.add_to_group(G, &x, "u2"), other.add_to_group(G, &y, "u2"));
+        (a.unwrap(), b.unwrap());
+        let now = groups_of(other, G, "u2").await;
+        assert!(now.contains(&x) && now.contains(&y), "{now:?}");
+        store.add_to_group(G, &x, "u3").await.unwrap();
+        let (deleted, added) = tokio::join!(store.delete_group(G, &x), other.add_to_group(G, &x, "u1"));
+        deleted.unwrap();
+        assert!(matches!(added, Ok(()) | Err(StoreError::NotFound)), "{added:?}");
+        for (handle, key) in [(store, "u1"), (other, "u1"), (other, "u2"), (store, "u3")] {
+            let left = groups_of(handle, G, key).await;
+            assert!(!left.contains(&x), "{key}: {left:?}");
+        }
+        assert!(members(other, G, &x).await.is_empty());
+    }
+
     // Deleting the pool takes its groups and memberships with it.
     store.delete_pool(G).await.unwrap();
     assert_eq!(other.get_group(G, "admins").await.unwrap(), None);

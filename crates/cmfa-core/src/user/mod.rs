@@ -41,8 +41,9 @@ pub struct User {
     #[serde(default)]
     pub signed_out_at_ms: u64,
     /// The names of the user's groups, in name order. Not part of the stored record: the
-    /// adapters keep it in a column of its own and fill it in on read (see [`crate::group`]),
-    /// and user writes leave it alone.
+    /// adapters keep it in a column of its own, fill it in when they read one user
+    /// (`get_user`, `list_group_members`; ListUsers leaves it empty, it shows no groups), and
+    /// user writes leave it alone (see [`crate::group`]).
     #[serde(skip)]
     pub groups: Vec<String>,
     pub version: u64,

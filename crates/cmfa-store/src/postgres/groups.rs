@@ -1,8 +1,13 @@
 //! SQL for user pool groups and their members. Each function runs on the `Db` it is handed
 //! (inside the caller's transaction when there is one); none commits. As in the SQLite store,
-//! a member's group names live in `group_members` and in the `groups` column of its user row;
-//! a change to them locks that user row first (`FOR UPDATE`), so two processes changing one
-//! user's memberships at once queue up instead of overwriting each other's names.
+//! a member's group names live in `group_members` and in the `groups` column of its user row.
+//!
+//! Locks, always in this order, so that processes racing on one group or one user queue up
+//! instead of overwriting each other's names or deadlocking: first the group row (`FOR UPDATE`
+//! to delete it, `FOR KEY SHARE` to change a membership in it), then the user rows
+//! (`FOR UPDATE`). A membership added while its group is being deleted thus waits for the
+//! delete and then finds no group, instead of being missed by it and leaving a stale name on
+//! the user row.
 
 use super::pool::Db;
 use super::{decode, decode_all, encode};
@@ -14,6 +19,21 @@ use tokio_postgres::GenericClient;
 
 fn names(data: &str) -> StoreResult<Vec<String>> {
     serde_json::from_str(data).map_err(corrupt)
+}
+
+/// Locks the group row against deletion (or, with `delete`, for it); whether it exists.
+async fn lock_group<C: GenericClient + Sync>(
+    db: &mut Db<'_, C>,
+    pool_id: &str,
+    name: &str,
+    delete: bool,
+) -> StoreResult<bool> {
+    let sql = if delete {
+        "SELECT 1 FROM groups WHERE pool_id = $1 AND name = $2 FOR UPDATE"
+    } else {
+        "SELECT 1 FROM groups WHERE pool_id = $1 AND name = $2 FOR KEY SHARE"
+    };
+    Ok(db.opt(sql, &[&pool_id, &name]).await?.is_some())
 }
 
 /// The user row's group names, locked until the transaction ends (`None`: no such user).
@@ -95,6 +115,9 @@ pub(super) async fn delete_group<C: GenericClient + Sync>(
     pool_id: &str,
     name: &str,
 ) -> StoreResult<()> {
+    if !lock_group(db, pool_id, name, true).await? {
+        return Err(StoreError::NotFound);
+    }
     let members = db
         .rows(
             "SELECT key FROM group_members WHERE pool_id = $1 AND name = $2 ORDER BY key",
@@ -124,8 +147,10 @@ pub(super) async fn add_to_group<C: GenericClient + Sync>(
     name: &str,
     key: &str,
 ) -> StoreResult<()> {
+    if !lock_group(db, pool_id, name, false).await? {
+        return Err(StoreError::NotFound);
+    }
     let mut groups = lock_user_groups(db, pool_id, key).await?.ok_or(StoreError::NotFound)?;
-    // A missing group fails the foreign key: NotFound.
     db.exec(
         "INSERT INTO group_members (pool_id, name, key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         &[&pool_id, &name, &key],
@@ -144,6 +169,8 @@ pub(super) async fn remove_from_group<C: GenericClient + Sync>(
     name: &str,
     key: &str,
 ) -> StoreResult<()> {
+    // Only for the lock order: a group that is gone has no membership left to end.
+    lock_group(db, pool_id, name, false).await?;
     let mut groups = lock_user_groups(db, pool_id, key).await?.ok_or(StoreError::NotFound)?;
     db.exec(
         "DELETE FROM group_members WHERE pool_id = $1 AND name = $2 AND key = $3",
