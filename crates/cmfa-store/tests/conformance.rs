@@ -659,7 +659,8 @@ async fn groups(store: &dyn Store, other: &dyn Store) {
         store.create_group(&group(G, &x, None)).await.unwrap();
         store.create_group(&group(G, &y, None)).await.unwrap();
         let (a, b) = tokio::join!(store.add_to_group(G, &x, "u2"), other.add_to_group(G, &y, "u2"));
-        (a.unwrap(), b.unwrap());
+        a.unwrap();
+        b.unwrap();
         let now = groups_of(other, G, "u2").await;
         assert!(now.contains(&x) && now.contains(&y), "{now:?}");
         store.add_to_group(G, &x, "u3").await.unwrap();
