@@ -625,6 +625,82 @@ async fn tokens_carry_the_groups_and_roles_and_a_refresh_sees_current_membership
 }
 
 #[tokio::test]
+async fn developer_only_attributes_are_written_with_iam_credentials_only() {
+    let f = fixture().await;
+    f.c.add_custom_attributes()
+        .user_pool_id(&f.pool)
+        .custom_attributes(
+            SchemaAttributeType::builder()
+                .name("secret")
+                .developer_only_attribute(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let schema = describe_pool(&f.c, &f.pool).await.schema_attributes.unwrap();
+    let dev = schema
+        .iter()
+        .find(|a| a.name.as_deref() == Some("dev:secret"))
+        .expect("dev:secret");
+    assert_eq!(dev.developer_only_attribute, Some(true));
+    assert!(!schema.iter().any(|a| a.name.as_deref() == Some("custom:secret")));
+
+    f.user("ann").await;
+    f.c.admin_update_user_attributes()
+        .user_pool_id(&f.pool)
+        .username("ann")
+        .user_attributes(attr("dev:secret", "s1"))
+        .send()
+        .await
+        .unwrap();
+    let access =
+        f.c.initiate_auth()
+            .client_id(&f.client)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "ann")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+            .await
+            .unwrap()
+            .authentication_result
+            .unwrap()
+            .access_token
+            .unwrap();
+    let own =
+        f.c.update_user_attributes()
+            .access_token(access)
+            .user_attributes(attr("dev:secret", "s2"))
+            .send()
+            .await;
+    let (status, code, message) = service_err(own);
+    assert_eq!((status, code.as_str()), (400, "NotAuthorizedException"));
+    assert_eq!(message, "A client attempted to write unauthorized attribute");
+    let signup =
+        f.c.sign_up()
+            .client_id(&f.client)
+            .username("bob")
+            .password(PASSWORD)
+            .user_attributes(attr("dev:secret", "s3"))
+            .send()
+            .await;
+    assert_eq!(service_err(signup).1, "NotAuthorizedException");
+    let got =
+        f.c.admin_get_user()
+            .user_pool_id(&f.pool)
+            .username("ann")
+            .send()
+            .await
+            .unwrap();
+    let value = got
+        .user_attributes()
+        .iter()
+        .find(|a| a.name == "dev:secret")
+        .and_then(|a| a.value.clone());
+    assert_eq!(value.as_deref(), Some("s1"));
+}
+
+#[tokio::test]
 async fn custom_attributes_are_added_to_the_schema_and_can_be_set_on_users() {
     let f = fixture().await;
     f.c.add_custom_attributes()

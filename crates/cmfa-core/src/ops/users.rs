@@ -347,6 +347,7 @@ impl Service {
         let (client, pool) = self.load_client_any(&req.client_id).await?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         let attrs = req.user_attributes.unwrap_or_default();
+        super::user_attributes::refuse_developer_only(&attrs)?;
         attributes::check_writable(&pool, &attrs, true)?;
         let mut user = self.new_user(&pool, &req.username, attrs)?;
         attributes::check_required(&pool, &user.attributes)?;
