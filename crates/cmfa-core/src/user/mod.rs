@@ -139,28 +139,6 @@ pub fn alias_key(kind: &str, value: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lockout_doubles_after_five_failures() {
-        let mut l = Lockout::default();
-        for _ in 0..4 {
-            l.fail(100.0);
-        }
-        assert!(!l.is_locked(100.0));
-        l.fail(100.0);
-        assert!(l.is_locked(100.5));
-        assert!(!l.is_locked(101.0));
-        l.fail(101.0);
-        assert!(l.is_locked(102.5));
-        assert!(!l.is_locked(103.0));
-        l.succeed();
-        assert!(!l.is_locked(103.0));
-    }
-}
-
 /// The attributes ListUsers can filter on (`Filter: "name = \"value\""` or `^=`), with the
 /// pseudo-attributes `username`, `cognito:user_status` and `status`. The one place this rule
 /// lives: the stores index exactly [`search_index`]'s rows, and the filter parser accepts exactly
@@ -192,4 +170,26 @@ pub fn search_index(user: &User) -> Vec<(&'static str, String)> {
             value.map(|v| (*name, v))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_doubles_after_five_failures() {
+        let mut l = Lockout::default();
+        for _ in 0..4 {
+            l.fail(100.0);
+        }
+        assert!(!l.is_locked(100.0));
+        l.fail(100.0);
+        assert!(l.is_locked(100.5));
+        assert!(!l.is_locked(101.0));
+        l.fail(101.0);
+        assert!(l.is_locked(102.5));
+        assert!(!l.is_locked(103.0));
+        l.succeed();
+        assert!(!l.is_locked(103.0));
+    }
 }
