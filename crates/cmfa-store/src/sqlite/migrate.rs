@@ -32,3 +32,30 @@ pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_stored_before_groups_existed_are_in_no_group() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // A database as the last release before groups left it.
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO pools (id, version, data) VALUES ('p', 1, '{}');
+             INSERT INTO users (pool_id, key, version, data) VALUES ('p', 'old', 1, '{}');",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let groups: String = conn
+            .query_row("SELECT groups FROM users WHERE key = 'old'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(groups, "[]");
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+    }
+}
