@@ -42,6 +42,10 @@ TYPED_OPERATIONS = [
     "AssociateSoftwareToken", "VerifySoftwareToken", "SetUserMFAPreference",
     "AdminSetUserMFAPreference", "SetUserSettings", "AdminSetUserSettings",
     "GetUserAuthFactors", "AdminGetUserAuthFactors", "AdminDeleteSoftwareToken",
+    # issue 9, item 11: groups and custom attributes
+    "CreateGroup", "GetGroup", "UpdateGroup", "DeleteGroup", "ListGroups",
+    "AdminAddUserToGroup", "AdminRemoveUserFromGroup", "AdminListGroupsForUser",
+    "ListUsersInGroup", "AddCustomAttributes",
 ]
 
 # Error codes that AWS's front end (not the Cognito model) can answer with.

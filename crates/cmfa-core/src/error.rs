@@ -23,6 +23,8 @@ pub enum DomainError {
     LimitExceeded(String),
     #[error("InvalidPasswordException: {0}")]
     InvalidPassword(String),
+    #[error("GroupExistsException: {0}")]
+    GroupExists(String),
     #[error("UsernameExistsException: {0}")]
     UsernameExists(String),
     #[error("UserNotFoundException: {0}")]

@@ -4,6 +4,7 @@
 //! - [`Service`]: the operations, one method each, taking and returning wire shapes. The HTTP
 //!   server and the CLI both call these.
 //! - [`store`]: the storage port the adapters implement; one method per unit of work.
+//! - [`group`]: user pool groups and the group claims of tokens.
 //! - [`pool`]: user pools, their defaults and their MFA configuration rules.
 //! - [`clock`]: time as an input, so expiry and TOTP checks are testable.
 //! - [`error`]: [`DomainError`], the only error an operation returns.
@@ -14,6 +15,7 @@ pub mod clock;
 pub mod compute;
 pub mod ct;
 pub mod error;
+pub mod group;
 pub mod ids;
 pub mod messages;
 pub mod mfa;

@@ -5,6 +5,7 @@
 use crate::auth::session::AuthSession;
 use crate::auth::tokens::SigningKey;
 use crate::client::AppClient;
+use crate::group::Group;
 use crate::outbound::{OutboundMessage, OutboxEntry};
 use crate::pool::UserPool;
 use crate::user::User;
@@ -82,7 +83,7 @@ pub trait Store: Send + Sync + 'static {
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()>;
 
-    /// The user with this username key.
+    /// The user with this username key, with its group names (`User::groups`).
     async fn get_user(&self, pool_id: &str, key: &str) -> StoreResult<Option<User>>;
 
     /// The username key owning an alias (email, phone_number, preferred_username).
@@ -98,7 +99,7 @@ pub trait Store: Send + Sync + 'static {
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()>;
 
-    /// Deletes a user and everything issued to it.
+    /// Deletes a user and everything issued to it, its group memberships included.
     async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()>;
 
     /// Users of a pool in username-key order, optionally filtered on one attribute.
@@ -162,6 +163,48 @@ pub trait Store: Send + Sync + 'static {
 
     /// Marks a message delivered, or schedules another attempt at `retry_at`.
     async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()>;
+
+    /// Inserts a group. `Conflict` if the pool has a group of that name, `NotFound` if the pool
+    /// does not exist.
+    async fn create_group(&self, group: &Group) -> StoreResult<()>;
+
+    /// The group of that name (names compare exactly).
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>>;
+
+    /// Replaces a group's description, role, precedence and modification date. `NotFound` if
+    /// it is gone. Last write wins, as on AWS (groups carry no version).
+    async fn update_group(&self, group: &Group) -> StoreResult<()>;
+
+    /// Deletes a group and its memberships, taking its name off every member's user row, in one
+    /// transaction. `NotFound` if absent.
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<()>;
+
+    /// Up to `limit` groups of a pool whose name sorts after `after`, in name order.
+    async fn list_groups(&self, pool_id: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<Group>>;
+
+    /// The pool's groups with these names (those that exist), in name order: the groups of one
+    /// user, for its tokens and AdminListGroupsForUser.
+    async fn get_groups(&self, pool_id: &str, names: &[String]) -> StoreResult<Vec<Group>>;
+
+    /// How many groups a pool has.
+    async fn count_groups(&self, pool_id: &str) -> StoreResult<u64>;
+
+    /// Makes the user a member of the group (a no-op if it is one already). `NotFound` if the
+    /// group or the user does not exist.
+    async fn add_to_group(&self, pool_id: &str, name: &str, key: &str) -> StoreResult<()>;
+
+    /// Ends a membership (a no-op if there is none). `NotFound` if the user does not exist.
+    async fn remove_from_group(&self, pool_id: &str, name: &str, key: &str) -> StoreResult<()>;
+
+    /// Up to `limit` members of a group whose username key sorts after `after`, in key order,
+    /// with their keys.
+    async fn list_group_members(
+        &self,
+        pool_id: &str,
+        name: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, User)>>;
 }
 
 /// What one step of a sign-in writes (see [`Store::write_step`]).

@@ -212,6 +212,25 @@ async fn call(state: &AppState, op: Operation, caller: &Caller, v: Value) -> Res
             s.delete_user(typed(v)?).await?;
             Ok(Bytes::from_static(EMPTY))
         }
+        Operation::CreateGroup => json(&s.create_group(caller, typed(v)?).await?),
+        Operation::GetGroup => json(&s.get_group(caller, typed(v)?).await?),
+        Operation::UpdateGroup => json(&s.update_group(caller, typed(v)?).await?),
+        Operation::DeleteGroup => {
+            s.delete_group(caller, typed(v)?).await?;
+            Ok(Bytes::from_static(EMPTY))
+        }
+        Operation::ListGroups => json(&s.list_groups(caller, typed(v)?).await?),
+        Operation::AdminAddUserToGroup => {
+            s.admin_add_user_to_group(caller, typed(v)?).await?;
+            Ok(Bytes::from_static(EMPTY))
+        }
+        Operation::AdminRemoveUserFromGroup => {
+            s.admin_remove_user_from_group(caller, typed(v)?).await?;
+            Ok(Bytes::from_static(EMPTY))
+        }
+        Operation::AdminListGroupsForUser => json(&s.admin_list_groups_for_user(caller, typed(v)?).await?),
+        Operation::ListUsersInGroup => json(&s.list_users_in_group(caller, typed(v)?).await?),
+        Operation::AddCustomAttributes => json(&s.add_custom_attributes(caller, typed(v)?).await?),
         other => Err(ApiError::new(
             ErrorCode::UnsupportedOperationException,
             format!(
@@ -275,4 +294,14 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ConfirmForgotPassword,
     Operation::AdminResetUserPassword,
     Operation::DeleteUser,
+    Operation::CreateGroup,
+    Operation::GetGroup,
+    Operation::UpdateGroup,
+    Operation::DeleteGroup,
+    Operation::ListGroups,
+    Operation::AdminAddUserToGroup,
+    Operation::AdminRemoveUserFromGroup,
+    Operation::AdminListGroupsForUser,
+    Operation::ListUsersInGroup,
+    Operation::AddCustomAttributes,
 ];

@@ -38,6 +38,7 @@ impl From<DomainError> for ApiError {
             DomainError::UnsupportedOperation(m) => (ErrorCode::UnsupportedOperationException, m),
             DomainError::InvalidPassword(m) => (ErrorCode::InvalidPasswordException, m),
             DomainError::UsernameExists(m) => (ErrorCode::UsernameExistsException, m),
+            DomainError::GroupExists(m) => (ErrorCode::GroupExistsException, m),
             DomainError::UserNotFound(m) => (ErrorCode::UserNotFoundException, m),
             DomainError::UserNotConfirmed(m) => (ErrorCode::UserNotConfirmedException, m),
             DomainError::CodeMismatch(m) => (ErrorCode::CodeMismatchException, m),

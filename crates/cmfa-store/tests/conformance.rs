@@ -9,6 +9,7 @@
 use cmfa_core::auth::session::{AuthSession, Challenge};
 use cmfa_core::auth::tokens::SigningKey;
 use cmfa_core::client::{self, AppClient};
+use cmfa_core::group::Group;
 use cmfa_core::outbound::{Channel, OutboundMessage};
 use cmfa_core::pool::{UserPool, rules};
 use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, Store, StoreError, UserFilter};
@@ -116,6 +117,7 @@ async fn story(a: &dyn Store, b: &dyn Store) {
     users(a, b).await;
     sign_in(a, b).await;
     tokens(a, b).await;
+    groups(a, b).await;
     outbox(a, b).await;
 }
 
@@ -506,6 +508,179 @@ async fn tokens(store: &dyn Store, other: &dyn Store) {
     assert!(!store.get_refresh("h3").await.unwrap().unwrap().revoked);
 }
 
+fn group(pool_id: &str, name: &str, precedence: Option<i32>) -> Group {
+    Group {
+        pool_id: pool_id.into(),
+        name: name.into(),
+        description: Some(format!("the {name}")),
+        role_arn: None,
+        precedence,
+        created: 10.5,
+        modified: 10.5,
+    }
+}
+
+fn names(v: &[Group]) -> Vec<&str> {
+    v.iter().map(|g| g.name.as_str()).collect()
+}
+
+async fn members(store: &dyn Store, pool_id: &str, name: &str) -> Vec<String> {
+    let rows = store.list_group_members(pool_id, name, None, 100).await.unwrap();
+    rows.into_iter().map(|(k, _)| k).collect()
+}
+
+async fn groups_of(store: &dyn Store, pool_id: &str, key: &str) -> Vec<String> {
+    store.get_user(pool_id, key).await.unwrap().expect("the user").groups
+}
+
+async fn groups(store: &dyn Store, other: &dyn Store) {
+    const G: &str = "us-east-1_g";
+    assert_eq!(
+        store.create_group(&group(G, "admins", None)).await,
+        Err(StoreError::NotFound)
+    );
+    store.create_pool(&pool(G)).await.unwrap();
+    for (name, precedence) in [("staff", Some(2)), ("admins", Some(1)), ("zeta", None)] {
+        store.create_group(&group(G, name, precedence)).await.unwrap();
+    }
+    assert_eq!(
+        store.create_group(&group(G, "admins", None)).await,
+        Err(StoreError::Conflict)
+    );
+    // Names compare exactly.
+    store.create_group(&group(G, "Admins", None)).await.unwrap();
+    assert_eq!(
+        other.get_group(G, "admins").await.unwrap(),
+        Some(group(G, "admins", Some(1)))
+    );
+    assert_eq!(other.get_group(G, "nobody").await.unwrap(), None);
+    assert_eq!(other.count_groups(G).await.unwrap(), 4);
+
+    // Pages in name order (byte order: upper case first).
+    let first = other.list_groups(G, None, 2).await.unwrap();
+    assert_eq!(names(&first), ["Admins", "admins"]);
+    let rest = other.list_groups(G, Some("admins"), 10).await.unwrap();
+    assert_eq!(names(&rest), ["staff", "zeta"]);
+    store.delete_group(G, "Admins").await.unwrap();
+
+    let mut changed = group(G, "zeta", Some(7));
+    changed.role_arn = Some("arn:aws:iam::123456789012:role/z".into());
+    changed.modified = 20.25;
+    store.update_group(&changed).await.unwrap();
+    assert_eq!(other.get_group(G, "zeta").await.unwrap(), Some(changed));
+    assert_eq!(
+        store.update_group(&group(G, "nobody", None)).await,
+        Err(StoreError::NotFound)
+    );
+
+    for name in ["u1", "u2", "u3"] {
+        store
+            .create_user(&user(G, name, &[], 1.0), name, &[], None)
+            .await
+            .unwrap();
+    }
+    // A reader caches u1 before its memberships change: the cached copy must follow them.
+    assert!(groups_of(store, G, "u1").await.is_empty());
+    store.add_to_group(G, "staff", "u1").await.unwrap();
+    store.add_to_group(G, "admins", "u1").await.unwrap();
+    other.add_to_group(G, "admins", "u1").await.unwrap(); // a member already: nothing changes
+    store.add_to_group(G, "admins", "u2").await.unwrap();
+    assert_eq!(store.add_to_group(G, "nobody", "u1").await, Err(StoreError::NotFound));
+    assert_eq!(
+        store.add_to_group(G, "admins", "nobody").await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(groups_of(store, G, "u1").await, ["admins", "staff"]);
+    assert_eq!(groups_of(other, G, "u1").await, ["admins", "staff"]);
+    let u1 = store.get_user(G, "u1").await.unwrap().unwrap();
+    assert_eq!(u1.version, 1, "a membership is no write to the user's record");
+
+    // User writes made from a copy read before a membership change leave the memberships alone.
+    let mut stale = user(G, "u1", &[("name", "Una")], 2.0);
+    stale.version = 2;
+    store.update_user(&stale, "u1", &[], None).await.unwrap();
+    assert_eq!(groups_of(store, G, "u1").await, ["admins", "staff"]);
+    stale.version = 3;
+    store.finish_sign_in(None, &stale, "u1", None).await.unwrap();
+    assert_eq!(groups_of(store, G, "u1").await, ["admins", "staff"]);
+    assert_eq!(groups_of(other, G, "u1").await, ["admins", "staff"]);
+
+    let found = other
+        .get_groups(G, &["staff".into(), "admins".into(), "gone".into()])
+        .await
+        .unwrap();
+    assert_eq!(names(&found), ["admins", "staff"]);
+    assert!(other.get_groups(G, &[]).await.unwrap().is_empty());
+
+    // Members page in key order, with their records.
+    assert_eq!(members(other, G, "admins").await, ["u1", "u2"]);
+    let page = other.list_group_members(G, "admins", None, 1).await.unwrap();
+    assert_eq!(page[0].0, "u1");
+    assert_eq!(page[0].1.attr("name"), Some("Una"));
+    assert_eq!(page[0].1.groups, ["admins", "staff"]);
+    let page = other.list_group_members(G, "admins", Some("u1"), 1).await.unwrap();
+    assert_eq!(page.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["u2"]);
+
+    other.remove_from_group(G, "admins", "u2").await.unwrap();
+    other.remove_from_group(G, "admins", "u2").await.unwrap(); // not a member: nothing changes
+    assert_eq!(
+        store.remove_from_group(G, "admins", "nobody").await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(members(store, G, "admins").await, ["u1"]);
+    assert!(groups_of(store, G, "u2").await.is_empty());
+
+    // Deleting a group takes it off its members, whichever handle reads them.
+    store.delete_group(G, "staff").await.unwrap();
+    assert_eq!(groups_of(store, G, "u1").await, ["admins"]);
+    assert_eq!(groups_of(other, G, "u1").await, ["admins"]);
+    assert_eq!(other.get_group(G, "staff").await.unwrap(), None);
+    assert_eq!(store.delete_group(G, "staff").await, Err(StoreError::NotFound));
+    // A group made again under an old name starts empty.
+    store.create_group(&group(G, "staff", None)).await.unwrap();
+    assert!(members(other, G, "staff").await.is_empty());
+    assert_eq!(groups_of(other, G, "u1").await, ["admins"]);
+
+    // Deleting a user ends its memberships; a user made again under its name is in no group.
+    store.add_to_group(G, "staff", "u3").await.unwrap();
+    store.delete_user(G, "u3").await.unwrap();
+    assert!(members(other, G, "staff").await.is_empty());
+    store
+        .create_user(&user(G, "u3", &[], 5.0), "u3", &[], None)
+        .await
+        .unwrap();
+    assert!(groups_of(other, G, "u3").await.is_empty());
+    assert!(members(store, G, "staff").await.is_empty());
+
+    // Races between two processes: two memberships of one user both land, and a membership
+    // added while its group is deleted never leaves the group's name on the user.
+    for round in 0..5 {
+        let (x, y) = (format!("x{round}"), format!("y{round}"));
+        store.create_group(&group(G, &x, None)).await.unwrap();
+        store.create_group(&group(G, &y, None)).await.unwrap();
+        let (a, b) = tokio::join!(store.add_to_group(G, &x, "u2"), other.add_to_group(G, &y, "u2"));
+        a.unwrap();
+        b.unwrap();
+        let now = groups_of(other, G, "u2").await;
+        assert!(now.contains(&x) && now.contains(&y), "{now:?}");
+        store.add_to_group(G, &x, "u3").await.unwrap();
+        let (deleted, added) = tokio::join!(store.delete_group(G, &x), other.add_to_group(G, &x, "u1"));
+        deleted.unwrap();
+        assert!(matches!(added, Ok(()) | Err(StoreError::NotFound)), "{added:?}");
+        for (handle, key) in [(store, "u1"), (other, "u1"), (other, "u2"), (store, "u3")] {
+            let left = groups_of(handle, G, key).await;
+            assert!(!left.contains(&x), "{key}: {left:?}");
+        }
+        assert!(members(other, G, &x).await.is_empty());
+    }
+
+    // Deleting the pool takes its groups and memberships with it.
+    store.delete_pool(G).await.unwrap();
+    assert_eq!(other.get_group(G, "admins").await.unwrap(), None);
+    assert_eq!(other.count_groups(G).await.unwrap(), 0);
+    assert!(other.list_groups(G, None, 10).await.unwrap().is_empty());
+}
+
 async fn outbox(store: &dyn Store, other: &dyn Store) {
     let q = |pool: Option<&str>, user: Option<&str>, dest: Option<&str>| OutboxQuery {
         pool_id: pool.map(Into::into),
@@ -702,7 +877,7 @@ mod postgres {
             .await
             .unwrap()
             .get(0);
-        assert_eq!(applied, 1);
+        assert_eq!(applied, 2, "0001_initial and 0002_groups");
         schema.drop().await;
     }
 

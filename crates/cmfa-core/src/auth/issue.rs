@@ -1,6 +1,7 @@
 //! The claims of ID and access tokens, as AWS writes them (reference §6).
 
 use crate::auth::tokens::Claims;
+use crate::group::{self, Group};
 use crate::user::User;
 use serde_json::{Value, json};
 
@@ -16,8 +17,14 @@ pub struct TokenContext<'a> {
 
 const BOOLEAN_ATTRS: &[&str] = &["email_verified", "phone_number_verified"];
 
+/// `cognito:groups`, on both tokens, only when the user is in a group. `groups` are the user's
+/// groups as they stand now (the minting code reads them on every sign-in and refresh).
+fn group_names(groups: &[Group]) -> Option<Value> {
+    (!groups.is_empty()).then(|| json!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>()))
+}
+
 /// The access token: no `aud`, `client_id` instead; `username` is the internal username.
-pub fn access_claims(ctx: &TokenContext<'_>, user: &User, lifetime: i64) -> Claims {
+pub fn access_claims(ctx: &TokenContext<'_>, user: &User, groups: &[Group], lifetime: i64) -> Claims {
     let v = json!({
         "sub": user.sub,
         "iss": ctx.issuer,
@@ -32,16 +39,32 @@ pub fn access_claims(ctx: &TokenContext<'_>, user: &User, lifetime: i64) -> Clai
         "jti": uuid::Uuid::new_v4().to_string(),
         "username": user.username,
     });
-    match v {
+    let mut m = match v {
         Value::Object(m) => m,
         _ => Claims::new(),
+    };
+    if let Some(names) = group_names(groups) {
+        m.insert("cognito:groups".into(), names);
     }
+    m
 }
 
-/// The ID token: the user's attributes, `aud` = client, `cognito:username`.
-pub fn id_claims(ctx: &TokenContext<'_>, user: &User, lifetime: i64) -> Claims {
+/// The ID token: the user's attributes, `aud` = client, `cognito:username`, and for a member of
+/// groups `cognito:groups`, `cognito:roles` (when a group has a role) and
+/// `cognito:preferred_role` (see [`group::preferred_role`]).
+pub fn id_claims(ctx: &TokenContext<'_>, user: &User, groups: &[Group], lifetime: i64) -> Claims {
     let mut m = Claims::new();
     m.insert("sub".into(), json!(user.sub));
+    if let Some(names) = group_names(groups) {
+        m.insert("cognito:groups".into(), names);
+        let roles = group::roles(groups);
+        if !roles.is_empty() {
+            m.insert("cognito:roles".into(), json!(roles));
+        }
+        if let Some(r) = group::preferred_role(groups) {
+            m.insert("cognito:preferred_role".into(), json!(r));
+        }
+    }
     for a in &user.attributes {
         if a.name == "sub" {
             continue;

@@ -193,6 +193,7 @@ mod tests {
             codes: vec![],
             mfa: Default::default(),
             signed_out_at_ms: 0,
+            groups: Vec::new(),
             version: 1,
         }
     }

@@ -164,8 +164,9 @@ impl Service {
             auth_time: now,
             now,
         };
-        let access_claims = access_claims(&ctx, &signed, life.access);
-        let id_claims = id_claims(&ctx, &signed, life.id);
+        let groups = self.token_groups(&signed).await?;
+        let access_claims = access_claims(&ctx, &signed, &groups, life.access);
+        let id_claims = id_claims(&ctx, &signed, &groups, life.id);
         // Sealed: issuing a refresh token writes nothing (see `auth::refresh`).
         let refresh_claims = RefreshClaims {
             pool_id: pool.id.clone(),
@@ -460,7 +461,11 @@ impl Service {
             auth_time: rec.auth_time,
             now,
         };
-        let (access_claims, id_claims) = (access_claims(&ctx, &user, life.access), id_claims(&ctx, &user, life.id));
+        let groups = self.token_groups(&user).await?;
+        let (access_claims, id_claims) = (
+            access_claims(&ctx, &user, &groups, life.access),
+            id_claims(&ctx, &user, &groups, life.id),
+        );
         let (access, id) = self
             .cpu(move || (keys.access.sign(&access_claims), keys.id.sign(&id_claims)))
             .await?;

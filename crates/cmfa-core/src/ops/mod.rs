@@ -5,11 +5,13 @@
 
 mod auth;
 mod clients;
+mod groups;
 mod mfa_config;
 mod mfa_signin;
 mod mfa_user;
 mod passwords;
 mod pools;
+mod schema;
 mod user_attributes;
 mod users;
 

@@ -21,6 +21,15 @@ use cmfa_wire::shapes::{
 
 const SCHEMA: &str = "Attributes did not conform to the schema: ";
 pub(crate) const UNAUTHORIZED_ATTRIBUTE: &str = "A client attempted to write unauthorized attribute";
+
+/// Developer-only (`dev:`) attributes are written with IAM credentials only (the model's
+/// `DeveloperOnlyAttribute`): SignUp and UpdateUserAttributes refuse them.
+pub(crate) fn refuse_developer_only(attrs: &[AttributeType]) -> Result<()> {
+    if attrs.iter().any(|a| a.name.starts_with("dev:")) {
+        return Err(DomainError::NotAuthorized(UNAUTHORIZED_ATTRIBUTE.into()));
+    }
+    Ok(())
+}
 const NOT_VERIFIABLE: &str = "Invalid attribute name. Only phone_number and email can be verified.";
 
 /// The attributes a code can verify, with their flag, channel and code purpose.
@@ -214,6 +223,7 @@ impl Service {
     /// The app client that issued the token may restrict what its users write
     /// (`WriteAttributes`); with no list, every schema attribute but the verified flags is open.
     async fn check_client_writes(&self, claims: &crate::auth::tokens::Claims, attrs: &[AttributeType]) -> Result<()> {
+        refuse_developer_only(attrs)?;
         let Some(client_id) = claims.get("client_id").and_then(|v| v.as_str()) else {
             return Ok(());
         };

@@ -283,6 +283,7 @@ impl Service {
                 codes: vec![],
                 mfa: Default::default(),
                 signed_out_at_ms: 0,
+                groups: Vec::new(),
                 version: 1,
             };
             now_attr(&mut u, kind, username);
@@ -311,6 +312,7 @@ impl Service {
             codes: vec![],
             mfa: Default::default(),
             signed_out_at_ms: 0,
+            groups: Vec::new(),
             version: 1,
         })
     }
@@ -350,6 +352,7 @@ impl Service {
         let (client, pool) = self.load_client_any(&req.client_id).await?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         let attrs = req.user_attributes.unwrap_or_default();
+        super::user_attributes::refuse_developer_only(&attrs)?;
         attributes::check_writable(&pool, &attrs, true)?;
         let mut user = self.new_user(&pool, &req.username, attrs)?;
         attributes::check_required(&pool, &user.attributes)?;

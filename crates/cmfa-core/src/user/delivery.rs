@@ -74,17 +74,6 @@ pub fn invitation(pool: &UserPool, username: &str, temporary_password: &str) -> 
     (subject, email, sms)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_match_aws_captures() {
-        assert_eq!(mask_phone("+917411174114"), "+********4114");
-        assert_eq!(mask_email("fixture@example.com"), "f***@e***");
-    }
-}
-
 /// A verification-code message in the pool's verification template. `purpose` names the
 /// occasion as AWS's CustomMessage trigger sources do (`UPDATE_USER_ATTRIBUTE`, ...).
 pub fn code_message(
@@ -110,5 +99,16 @@ pub fn code_message(
         subject,
         body,
         purpose: purpose.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_match_aws_captures() {
+        assert_eq!(mask_phone("+917411174114"), "+********4114");
+        assert_eq!(mask_email("fixture@example.com"), "f***@e***");
     }
 }

@@ -40,6 +40,12 @@ pub struct User {
     /// Unix milliseconds; 0 if never. Every token of an earlier sign-in is refused.
     #[serde(default)]
     pub signed_out_at_ms: u64,
+    /// The names of the user's groups, in name order. Not part of the stored record: the
+    /// adapters keep it in a column of its own, fill it in when they read one user
+    /// (`get_user`, `list_group_members`; ListUsers leaves it empty, it shows no groups), and
+    /// user writes leave it alone (see [`crate::group`]).
+    #[serde(skip)]
+    pub groups: Vec<String>,
     pub version: u64,
 }
 
@@ -134,28 +140,6 @@ pub fn alias_key(kind: &str, value: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lockout_doubles_after_five_failures() {
-        let mut l = Lockout::default();
-        for _ in 0..4 {
-            l.fail(100.0);
-        }
-        assert!(!l.is_locked(100.0));
-        l.fail(100.0);
-        assert!(l.is_locked(100.5));
-        assert!(!l.is_locked(101.0));
-        l.fail(101.0);
-        assert!(l.is_locked(102.5));
-        assert!(!l.is_locked(103.0));
-        l.succeed();
-        assert!(!l.is_locked(103.0));
-    }
-}
-
 /// The attributes ListUsers can filter on (`Filter: "name = \"value\""` or `^=`), with the
 /// pseudo-attributes `username`, `cognito:user_status` and `status`. The one place this rule
 /// lives: the stores index exactly [`search_index`]'s rows, and the filter parser accepts exactly
@@ -187,4 +171,26 @@ pub fn search_index(user: &User) -> Vec<(&'static str, String)> {
             value.map(|v| (*name, v))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_doubles_after_five_failures() {
+        let mut l = Lockout::default();
+        for _ in 0..4 {
+            l.fail(100.0);
+        }
+        assert!(!l.is_locked(100.0));
+        l.fail(100.0);
+        assert!(l.is_locked(100.5));
+        assert!(!l.is_locked(101.0));
+        l.fail(101.0);
+        assert!(l.is_locked(102.5));
+        assert!(!l.is_locked(103.0));
+        l.succeed();
+        assert!(!l.is_locked(103.0));
+    }
 }

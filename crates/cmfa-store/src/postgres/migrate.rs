@@ -8,7 +8,10 @@ use cmfa_core::store::{StoreError, StoreResult};
 use tokio_postgres::Client;
 
 /// Every migration, in order. Never edit one that has shipped; add a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+    include_str!("../../migrations/postgres/0002_groups.sql"),
+];
 
 /// The advisory lock key (any fixed bigint; "cmfa" in ASCII, then "migr").
 const LOCK_KEY: i64 = 0x636d_6661_6d69_6772;

@@ -20,6 +20,7 @@
 //! Keys, ids and searchable values use the "C" collation, so page order and the prefix ranges of
 //! ListUsers filters are the byte order SQLite uses, whatever the database's locale.
 
+mod groups;
 mod migrate;
 mod pool;
 mod users;
@@ -30,6 +31,7 @@ use crate::expiry;
 use async_trait::async_trait;
 use cmfa_core::auth::session::AuthSession;
 use cmfa_core::client::AppClient;
+use cmfa_core::group::Group;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
 use cmfa_core::pool::UserPool;
 use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, UserFilter};
@@ -534,5 +536,84 @@ impl Store for PgStore {
             )
             .await
             .map(|_| ()))
+    }
+
+    async fn create_group(&self, group: &Group) -> StoreResult<()> {
+        // A missing pool fails the foreign key (NotFound), a taken name the key (Conflict).
+        let data = encode(group)?;
+        with_db!(self, |db| db
+            .exec(
+                "INSERT INTO groups (pool_id, name, data) VALUES ($1, $2, $3)",
+                &[&group.pool_id, &group.name, &data],
+            )
+            .await
+            .map(|_| ()))
+    }
+
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>> {
+        with_db!(self, |db| groups::get_group(&mut db, pool_id, name).await)
+    }
+
+    async fn update_group(&self, group: &Group) -> StoreResult<()> {
+        let data = encode(group)?;
+        let n = with_db!(self, |db| db
+            .exec(
+                "UPDATE groups SET data = $3 WHERE pool_id = $1 AND name = $2",
+                &[&group.pool_id, &group.name, &data],
+            )
+            .await?);
+        deleted(n)
+    }
+
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<()> {
+        let mut conn = self.pool.get().await?;
+        let Conn { client, stmts } = &mut *conn;
+        let tx = client.transaction().await.map_err(from_pg)?;
+        groups::delete_group(&mut Db::new(&tx, stmts), pool_id, name).await?;
+        tx.commit().await.map_err(from_pg)
+    }
+
+    async fn list_groups(&self, pool_id: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<Group>> {
+        let after = after.unwrap_or("");
+        with_db!(self, |db| groups::list_groups(&mut db, pool_id, after, limit).await)
+    }
+
+    async fn get_groups(&self, pool_id: &str, names: &[String]) -> StoreResult<Vec<Group>> {
+        with_db!(self, |db| groups::get_groups(&mut db, pool_id, names).await)
+    }
+
+    async fn count_groups(&self, pool_id: &str) -> StoreResult<u64> {
+        let row = with_db!(self, |db| db
+            .one("SELECT count(*) FROM groups WHERE pool_id = $1", &[&pool_id])
+            .await?);
+        Ok(row.try_get::<_, i64>(0).map_err(from_pg)? as u64)
+    }
+
+    async fn add_to_group(&self, pool_id: &str, name: &str, key: &str) -> StoreResult<()> {
+        let mut conn = self.pool.get().await?;
+        let Conn { client, stmts } = &mut *conn;
+        let tx = client.transaction().await.map_err(from_pg)?;
+        groups::add_to_group(&mut Db::new(&tx, stmts), pool_id, name, key).await?;
+        tx.commit().await.map_err(from_pg)
+    }
+
+    async fn remove_from_group(&self, pool_id: &str, name: &str, key: &str) -> StoreResult<()> {
+        let mut conn = self.pool.get().await?;
+        let Conn { client, stmts } = &mut *conn;
+        let tx = client.transaction().await.map_err(from_pg)?;
+        groups::remove_from_group(&mut Db::new(&tx, stmts), pool_id, name, key).await?;
+        tx.commit().await.map_err(from_pg)
+    }
+
+    async fn list_group_members(
+        &self,
+        pool_id: &str,
+        name: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, User)>> {
+        let after = after.unwrap_or("");
+        with_db!(self, |db| groups::list_members(&mut db, pool_id, name, after, limit)
+            .await)
     }
 }

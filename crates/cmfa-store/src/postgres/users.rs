@@ -107,11 +107,15 @@ pub(super) async fn get_user<C: GenericClient + Sync>(
     key: &str,
 ) -> StoreResult<Option<User>> {
     db.opt(
-        "SELECT data FROM users WHERE pool_id = $1 AND key = $2",
+        "SELECT data, groups FROM users WHERE pool_id = $1 AND key = $2",
         &[&pool_id, &key],
     )
     .await?
-    .map(|r| decode(&r, 0))
+    .map(|r| {
+        let mut u: User = decode(&r, 0)?;
+        u.groups = decode(&r, 1)?;
+        Ok(u)
+    })
     .transpose()
 }
 

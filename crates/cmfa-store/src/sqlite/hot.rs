@@ -70,6 +70,16 @@ impl Hot {
         g.put_user(key, user);
     }
 
+    /// After a commit that changed a user's group memberships (which leaves its record and
+    /// version alone): the cached copy, if any, takes the new names.
+    pub(super) fn set_groups(&self, pool_id: &str, key: &str, groups: Vec<String>) {
+        let mut g = self.lock();
+        g.epoch += 1;
+        if let Some(u) = g.users.get_mut(pool_id).and_then(|m| m.get_mut(key)) {
+            Arc::make_mut(u).groups = groups;
+        }
+    }
+
     /// After a commit that deleted a user.
     pub(super) fn deleted_user(&self, pool_id: &str, key: &str) {
         let mut g = self.lock();
@@ -123,6 +133,17 @@ impl Hot {
             *used = true;
         }
     }
+}
+
+/// `user` as committed: a user write leaves the stored group names alone, so the cached copy
+/// takes those (`groups`), not the ones the writer happened to read before.
+pub(super) fn with_groups(user: Arc<User>, groups: &[String]) -> Arc<User> {
+    if user.groups == groups {
+        return user;
+    }
+    let mut u = User::clone(&user);
+    u.groups = groups.to_vec();
+    Arc::new(u)
 }
 
 impl Inner {
@@ -216,6 +237,33 @@ mod tests {
         assert_eq!(hot.user("p", "carol").ok().map(|u| u.version), Some(3));
         hot.deleted_pool("p");
         assert!(hot.user("p", "carol").is_err());
+    }
+
+    #[test]
+    fn a_membership_change_reaches_the_cached_copy_and_stops_a_racing_fill() {
+        let hot = Hot::default();
+        hot.wrote_user("alice", Arc::new(user("p", "alice", 1)));
+        hot.set_groups("p", "alice", vec!["admins".into()]);
+        let cached = hot.user("p", "alice").ok().expect("still cached");
+        assert_eq!(cached.groups, ["admins"]);
+        assert_eq!(cached.version, 1, "a membership change is no user write");
+
+        // A reader that started before the change must not put its older copy back.
+        let Err(ticket) = hot.user("p", "bob") else {
+            panic!("bob is not cached")
+        };
+        hot.set_groups("p", "bob", vec!["staff".into()]);
+        hot.fill_user(ticket, "bob", &user("p", "bob", 1));
+        assert!(hot.user("p", "bob").is_err());
+
+        // A user write caches the stored names, not the stale ones its writer read.
+        let stale = Arc::new(user("p", "alice", 2));
+        let written = with_groups(stale, &["admins".to_owned(), "staff".to_owned()]);
+        hot.wrote_user("alice", written);
+        assert_eq!(
+            hot.user("p", "alice").ok().map(|u| u.groups.clone()),
+            Some(vec!["admins".into(), "staff".into()])
+        );
     }
 
     #[test]

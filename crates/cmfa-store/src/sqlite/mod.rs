@@ -11,6 +11,7 @@
 //! cut; `Synchronous::Full` covers that at the cost of an fsync per commit).
 
 mod checkpoint;
+mod groups;
 mod hot;
 mod migrate;
 mod owned_thread;
@@ -24,6 +25,7 @@ use async_trait::async_trait;
 use checkpoint::Checkpointer;
 use cmfa_core::auth::session::AuthSession;
 use cmfa_core::client::AppClient;
+use cmfa_core::group::Group;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
 use cmfa_core::pool::UserPool;
 use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, UserFilter};
@@ -88,8 +90,8 @@ fn sweep_sessions(conn: &Connection) -> StoreResult<bool> {
     Ok(n == expiry::SESSION_SWEEP_LIMIT)
 }
 
-/// `users::create_user` or `users::update_user`.
-type UserWrite = fn(&Connection, &User, &str, &[AliasKey], Option<&OutboundMessage>) -> StoreResult<()>;
+/// `users::create_user` or `users::update_user`; both return the user's stored group names.
+type UserWrite = fn(&Connection, &User, &str, &[AliasKey], Option<&OutboundMessage>) -> StoreResult<Vec<String>>;
 
 /// SQLite-backed store.
 pub struct SqliteStore {
@@ -333,9 +335,10 @@ impl SqliteStore {
         self.writer
             .write(
                 move |conn| op(conn, &u, &k, &a, m.as_ref()),
-                move |_| hot.wrote_user(&ck, cached),
+                move |groups| hot.wrote_user(&ck, hot::with_groups(cached, groups)),
             )
             .await
+            .map(|_| ())
     }
 }
 
@@ -604,9 +607,11 @@ impl Store for SqliteStore {
                     if let Some(sid) = &used {
                         users::use_session(conn, sid)?;
                     }
-                    if let Some((u, k)) = &user {
-                        versioned_update_keyed(conn, "users", &u.pool_id, k, u.version as i64, &encode(&**u)?)?;
-                    }
+                    // The stored group names, which the write leaves alone (see `update_record`).
+                    let groups = match &user {
+                        Some((u, k)) => Some(users::update_record(conn, u, k)?),
+                        None => None,
+                    };
                     if let Some(r) = &refresh {
                         users::put_refresh(conn, r)?;
                     }
@@ -616,14 +621,14 @@ impl Store for SqliteStore {
                     if let Some(m) = &message {
                         users::enqueue(conn, m, now)?;
                     }
-                    Ok(())
+                    Ok(groups)
                 },
-                move |_| {
+                move |groups| {
                     if let Some(sid) = &used2 {
                         hot.used_session(sid);
                     }
-                    if let Some((u, k)) = user2 {
-                        hot.wrote_user(&k, u);
+                    if let (Some((u, k)), Some(groups)) = (user2, groups) {
+                        hot.wrote_user(&k, hot::with_groups(u, groups));
                     }
                     if let Some(s) = next2 {
                         hot.wrote_session(s);
@@ -631,6 +636,7 @@ impl Store for SqliteStore {
                 },
             )
             .await
+            .map(|_| ())
     }
 
     async fn get_refresh(&self, hash: &str) -> StoreResult<Option<RefreshRecord>> {
@@ -691,6 +697,96 @@ impl Store for SqliteStore {
                 move |conn| users::settle_outbound(conn, id, delivered_at, retry_at),
                 |_| {},
             )
+            .await
+    }
+
+    async fn create_group(&self, group: &Group) -> StoreResult<()> {
+        let g = group.clone();
+        self.writer
+            .write(move |conn| groups::create_group(conn, &g), |_| {})
+            .await
+    }
+
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>> {
+        let (p, n) = (pool_id.to_owned(), name.to_owned());
+        self.query(move |conn| groups::get_group(conn, &p, &n)).await
+    }
+
+    async fn update_group(&self, group: &Group) -> StoreResult<()> {
+        let g = group.clone();
+        self.writer
+            .write(move |conn| groups::update_group(conn, &g), |_| {})
+            .await
+    }
+
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<()> {
+        let (p, n, hot, pool) = (
+            pool_id.to_owned(),
+            name.to_owned(),
+            self.hot.clone(),
+            pool_id.to_owned(),
+        );
+        self.writer
+            .write(
+                move |conn| groups::delete_group(conn, &p, &n),
+                move |changed| {
+                    for (key, names) in changed {
+                        hot.set_groups(&pool, key, names.clone());
+                    }
+                },
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn list_groups(&self, pool_id: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<Group>> {
+        let (p, a) = (pool_id.to_owned(), after.unwrap_or("").to_owned());
+        self.query(move |conn| groups::list_groups(conn, &p, &a, limit)).await
+    }
+
+    async fn get_groups(&self, pool_id: &str, names: &[String]) -> StoreResult<Vec<Group>> {
+        let (p, n) = (pool_id.to_owned(), names.to_vec());
+        self.query(move |conn| groups::get_groups(conn, &p, &n)).await
+    }
+
+    async fn count_groups(&self, pool_id: &str) -> StoreResult<u64> {
+        let p = pool_id.to_owned();
+        self.query(move |conn| groups::count_groups(conn, &p)).await
+    }
+
+    async fn add_to_group(&self, pool_id: &str, name: &str, key: &str) -> StoreResult<()> {
+        let (p, n, k, hot) = (pool_id.to_owned(), name.to_owned(), key.to_owned(), self.hot.clone());
+        let (pool, ck) = (p.clone(), k.clone());
+        self.writer
+            .write(
+                move |conn| groups::add_to_group(conn, &p, &n, &k),
+                move |names| hot.set_groups(&pool, &ck, names.clone()),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn remove_from_group(&self, pool_id: &str, name: &str, key: &str) -> StoreResult<()> {
+        let (p, n, k, hot) = (pool_id.to_owned(), name.to_owned(), key.to_owned(), self.hot.clone());
+        let (pool, ck) = (p.clone(), k.clone());
+        self.writer
+            .write(
+                move |conn| groups::remove_from_group(conn, &p, &n, &k),
+                move |names| hot.set_groups(&pool, &ck, names.clone()),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn list_group_members(
+        &self,
+        pool_id: &str,
+        name: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, User)>> {
+        let (p, n, a) = (pool_id.to_owned(), name.to_owned(), after.unwrap_or("").to_owned());
+        self.query(move |conn| groups::list_members(conn, &p, &n, &a, limit))
             .await
     }
 }

@@ -49,7 +49,7 @@ pub(super) fn create_user(
     key: &str,
     aliases: &[AliasKey],
     message: Option<&OutboundMessage>,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<String>> {
     let data = encode(user)?;
     conn.prepare_cached("INSERT INTO users (pool_id, key, version, data) VALUES (?1, ?2, ?3, ?4)")
         .and_then(|mut s| s.execute(params![user.pool_id, key, user.version as i64, data]))
@@ -58,7 +58,8 @@ pub(super) fn create_user(
     if let Some(m) = message {
         enqueue(conn, m, user.modified)?;
     }
-    Ok(())
+    // A new user is in no group.
+    Ok(Vec::new())
 }
 
 pub(super) fn update_user(
@@ -67,22 +68,37 @@ pub(super) fn update_user(
     key: &str,
     aliases: &[AliasKey],
     message: Option<&OutboundMessage>,
-) -> StoreResult<()> {
-    let data = encode(user)?;
-    versioned_update_keyed(conn, "users", &user.pool_id, key, user.version as i64, &data)?;
+) -> StoreResult<Vec<String>> {
+    let groups = update_record(conn, user, key)?;
     write_keys(conn, user, key, aliases)?;
     if let Some(m) = message {
         enqueue(conn, m, user.modified)?;
     }
-    Ok(())
+    Ok(groups)
+}
+
+/// Replaces the user's record (version-checked) and returns its group names as stored, which
+/// the write leaves alone: the copy the caller read may predate a membership change, and the
+/// hot cache must hold the stored ones.
+pub(super) fn update_record(conn: &Connection, user: &User, key: &str) -> StoreResult<Vec<String>> {
+    versioned_update_keyed(conn, "users", &user.pool_id, key, user.version as i64, &encode(user)?)?;
+    Ok(super::groups::user_groups(conn, &user.pool_id, key)?.unwrap_or_default())
 }
 
 pub(super) fn get_user(conn: &Connection, pool_id: &str, key: &str) -> StoreResult<Option<User>> {
-    let row: Option<String> = conn
-        .prepare_cached("SELECT data FROM users WHERE pool_id = ?1 AND key = ?2")
-        .and_then(|mut s| s.query_row(params![pool_id, key], |r| r.get(0)).optional())
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT data, groups FROM users WHERE pool_id = ?1 AND key = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![pool_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
         .map_err(from_sqlite)?;
-    row.map(|d| serde_json::from_str(&d).map_err(corrupt)).transpose()
+    row.map(|(d, g)| {
+        let mut u: User = serde_json::from_str(&d).map_err(corrupt)?;
+        u.groups = serde_json::from_str(&g).map_err(corrupt)?;
+        Ok(u)
+    })
+    .transpose()
 }
 
 pub(super) fn find_alias(conn: &Connection, pool_id: &str, a: &AliasKey) -> StoreResult<Option<String>> {

@@ -789,6 +789,38 @@ pub struct AcrLevelConfigType {
     pub acr_value: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AddCustomAttributesRequest {
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "CustomAttributes", default)]
+    pub custom_attributes: Vec<SchemaAttributeType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AddCustomAttributesResponse {
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdminAddUserToGroupRequest {
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "Username")]
+    pub username: String,
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+}
+
+impl std::fmt::Debug for AdminAddUserToGroupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminAddUserToGroupRequest")
+            .field("user_pool_id", &self.user_pool_id)
+            .field("username", &"<redacted>")
+            .field("group_name", &self.group_name)
+            .finish()
+    }
+}
+
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdminConfirmSignUpRequest {
     #[serde(rename = "UserPoolId")]
@@ -1123,6 +1155,57 @@ impl std::fmt::Debug for AdminInitiateAuthResponse {
             .field("challenge_parameters", &self.challenge_parameters)
             .field("authentication_result", &self.authentication_result)
             .field("available_challenges", &self.available_challenges)
+            .finish()
+    }
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdminListGroupsForUserRequest {
+    #[serde(rename = "Username")]
+    pub username: String,
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl std::fmt::Debug for AdminListGroupsForUserRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminListGroupsForUserRequest")
+            .field("username", &"<redacted>")
+            .field("user_pool_id", &self.user_pool_id)
+            .field("limit", &self.limit)
+            .field("next_token", &self.next_token)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdminListGroupsForUserResponse {
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupType>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdminRemoveUserFromGroupRequest {
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "Username")]
+    pub username: String,
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+}
+
+impl std::fmt::Debug for AdminRemoveUserFromGroupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminRemoveUserFromGroupRequest")
+            .field("user_pool_id", &self.user_pool_id)
+            .field("username", &"<redacted>")
+            .field("group_name", &self.group_name)
             .finish()
     }
 }
@@ -1589,6 +1672,26 @@ pub struct ContextDataType {
     pub encoded_data: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CreateGroupRequest {
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(rename = "Precedence", default, skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CreateGroupResponse {
+    #[serde(rename = "Group", default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupType>,
+}
+
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateUserPoolClientRequest {
     #[serde(rename = "UserPoolId")]
@@ -1777,6 +1880,14 @@ pub struct DcrConfigurationType {
     pub allowed_scopes: Option<Vec<String>>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DeleteGroupRequest {
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+}
+
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeleteUserAttributesRequest {
     #[serde(rename = "UserAttributeNames", default)]
@@ -1961,6 +2072,20 @@ pub struct ForgotPasswordResponse {
     pub code_delivery_details: Option<CodeDeliveryDetailsType>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GetGroupRequest {
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GetGroupResponse {
+    #[serde(rename = "Group", default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupType>,
+}
+
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetUserAttributeVerificationCodeRequest {
     #[serde(rename = "AccessToken")]
@@ -2103,6 +2228,24 @@ pub struct GlobalSignOutResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GroupType {
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "UserPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub user_pool_id: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(rename = "Precedence", default, skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<i32>,
+    #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_date: Option<f64>,
+    #[serde(rename = "CreationDate", default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct HttpHeader {
     #[serde(rename = "headerName", default, skip_serializing_if = "Option::is_none")]
     pub header_name: Option<String>,
@@ -2225,6 +2368,24 @@ pub struct LambdaConfigType {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ListGroupsRequest {
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ListGroupsResponse {
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupType>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ListUserPoolClientsRequest {
     #[serde(rename = "UserPoolId")]
     pub user_pool_id: String,
@@ -2256,6 +2417,26 @@ pub struct ListUserPoolsRequest {
 pub struct ListUserPoolsResponse {
     #[serde(rename = "UserPools", default, skip_serializing_if = "Option::is_none")]
     pub user_pools: Option<Vec<UserPoolDescriptionType>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ListUsersInGroupRequest {
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ListUsersInGroupResponse {
+    #[serde(rename = "Users", default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<UserType>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -2702,6 +2883,26 @@ pub struct TokenValidityUnitsType {
     pub id_token: Option<TimeUnitsType>,
     #[serde(rename = "RefreshToken", default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<TimeUnitsType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UpdateGroupRequest {
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(rename = "Precedence", default, skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UpdateGroupResponse {
+    #[serde(rename = "Group", default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupType>,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
