@@ -138,7 +138,7 @@ fn sms_uses_the_pool_configuration_and_cannot_be_dropped() {
 
     // Already OPTIONAL: TOTP only with the same mode (or ON) drops SMS, as on AWS.
     for mode in [UserPoolMfaType::Optional, UserPoolMfaType::On] {
-        let mut r = set(Some(mode.clone()));
+        let mut r = set(Some(mode));
         r.software_token_mfa_configuration = totp(true);
         let next = apply(&p, &r).unwrap();
         assert!(view(&next).sms_mfa_configuration.is_none(), "{mode:?}");
