@@ -401,11 +401,12 @@ async fn a_sign_in_started_on_one_process_finishes_on_the_other() {
     let proof = srp
         .verify(&p["SECRET_BLOCK"], &p["USER_ID_FOR_SRP"], &p["SALT"], &p["SRP_B"])
         .expect("aws-cognito-srp accepts the challenge");
+    // No Session, as AWS: process A finds the sign-in from the SECRET_BLOCK B issued.
+    assert_eq!(out.session(), None);
     let done = ca
         .respond_to_auth_challenge()
         .client_id(&client)
         .challenge_name(ChallengeNameType::PasswordVerifier)
-        .session(out.session().expect("Session"))
         .challenge_responses("USERNAME", &p["USER_ID_FOR_SRP"])
         .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", proof.password_claim_secret_block)
         .challenge_responses("PASSWORD_CLAIM_SIGNATURE", proof.password_claim_signature)
