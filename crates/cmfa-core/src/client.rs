@@ -265,6 +265,38 @@ pub fn allows(c: &UserPoolClientType, flow: ExplicitAuthFlowsType) -> bool {
         }
 }
 
+/// SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)).
+pub fn check_secret_hash(client: &AppClient, username: &str, given: Option<&str>) -> Result<()> {
+    use base64::Engine;
+    use hmac::{Mac, digest::KeyInit};
+    let Some(secret) = client.config.client_secret.as_deref() else {
+        return Ok(());
+    };
+    let Some(given) = given else {
+        return Err(DomainError::NotAuthorized(format!(
+            "Client {} is configured with secret but SECRET_HASH was not received",
+            client.client_id
+        )));
+    };
+    let bad = || DomainError::NotAuthorized(format!("Unable to verify secret hash for client {}", client.client_id));
+    let tag = base64::engine::general_purpose::STANDARD
+        .decode(given)
+        .map_err(|_| bad())?;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).map_err(|_| bad())?;
+    mac.update(username.as_bytes());
+    mac.update(client.client_id.as_bytes());
+    if crate::ct::eq(&mac.finalize().into_bytes(), &tag) {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// Whether the client hides which users exist (`PreventUserExistenceErrors: ENABLED`).
+pub fn hides_existence(client: &AppClient) -> bool {
+    client.config.prevent_user_existence_errors == Some(PreventUserExistenceErrorTypes::Enabled)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ pub mod ops;
 pub mod outbound;
 pub mod pool;
 pub mod settings;
+pub mod signin;
 pub mod store;
 pub mod user;
 

@@ -19,3 +19,9 @@ pub const CODE_MISMATCH: &str = "Invalid code or auth state for the user.";
 pub const TOTP_REUSED: &str = "Your software token has already been used once.";
 /// No authenticator registered (`SoftwareTokenMFANotFoundException`).
 pub const NO_SOFTWARE_TOKEN: &str = "Software Token MFA does not exist for the user.";
+/// AssociateSoftwareToken in a pool without TOTP (`SoftwareTokenMFANotFoundException`).
+pub const TOTP_NOT_IN_POOL: &str = "Software Token MFA has not been enabled by the userPool.";
+/// VerifySoftwareToken with a wrong first code (`EnableSoftwareTokenMFAException`).
+pub const TOTP_MISMATCH: &str = "Code mismatch and fail enable Software Token MFA";
+/// SignUp (and the store) for a taken username (`UsernameExistsException`).
+pub const USERNAME_EXISTS: &str = "User already exists";

@@ -30,8 +30,22 @@ pub enum StoreError {
 }
 
 /// Everything the operations persist.
+/// The outbox: messages the domain recorded, and their delivery. The delivery worker holds only
+/// this port, not the whole [`Store`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Outbox: Send + Sync + 'static {
+    /// Newest outbox messages first, optionally for one pool, user or destination.
+    async fn list_outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Claims up to `limit` undelivered messages due at `now` for delivery.
+    async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Marks a message delivered, or schedules another attempt at `retry_at`.
+    async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait Store: Outbox {
     /// Inserts a new pool (its `version` is 1). `Conflict` if the id exists.
     async fn create_pool(&self, pool: &UserPool) -> StoreResult<()>;
 
@@ -154,15 +168,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether a sign-in's tokens were revoked. Hot path of every access-token operation.
     async fn is_origin_revoked(&self, origin_jti: &str) -> StoreResult<bool>;
-
-    /// Newest outbox messages first, optionally for one pool, user or destination.
-    async fn list_outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>>;
-
-    /// Claims up to `limit` undelivered messages due at `now` for delivery.
-    async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
-
-    /// Marks a message delivered, or schedules another attempt at `retry_at`.
-    async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()>;
 
     /// Inserts a group. `Conflict` if the pool has a group of that name, `NotFound` if the pool
     /// does not exist.

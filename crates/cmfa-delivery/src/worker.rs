@@ -8,7 +8,8 @@
 
 use crate::Transports;
 use cmfa_core::outbound::OutboxEntry;
-use cmfa_core::{Clock, Store};
+use cmfa_core::Clock;
+use cmfa_core::store::Outbox;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +66,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Sends what the outbox holds.
 pub struct Worker {
-    store: Arc<dyn Store>,
+    store: Arc<dyn Outbox>,
     transports: Transports,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
@@ -90,7 +91,7 @@ pub struct Pass {
 }
 
 impl Worker {
-    pub fn new(store: Arc<dyn Store>, transports: Transports, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn Outbox>, transports: Transports, clock: Arc<dyn Clock>) -> Self {
         Worker {
             store,
             transports,
@@ -223,6 +224,7 @@ mod tests {
     use cmfa_core::clock::FixedClock;
     use cmfa_core::outbound::{Channel, OutboundMessage};
     use cmfa_core::pool::rules;
+    use cmfa_core::Store;
     use cmfa_core::store::OutboxQuery;
     use cmfa_core::user::User;
     use cmfa_store::SqliteStore;

@@ -146,162 +146,141 @@ fn json<T: Serialize>(v: &T) -> Result<Bytes, ApiError> {
 
 const EMPTY: &[u8] = b"{}";
 
-async fn call(state: &AppState, op: Operation, caller: &Caller, v: Value) -> Result<Bytes, ApiError> {
-    let s = &state.service;
-    match op {
-        Operation::CreateUserPool => json(&s.create_user_pool(caller, typed(v)?).await?),
-        Operation::DescribeUserPool => json(&s.describe_user_pool(caller, typed(v)?).await?),
-        Operation::UpdateUserPool => json(&s.update_user_pool(caller, typed(v)?).await?),
-        Operation::DeleteUserPool => {
-            s.delete_user_pool(caller, typed(v)?).await?;
-            Ok(Bytes::from_static(EMPTY))
+/// The dispatch table: each implemented operation, how it is called (with the [`Caller`] or
+/// not; answering a body or `{}`), and its [`cmfa_core::Service`] method. The `match` in
+/// `call` and [`IMPLEMENTED`] are both generated from it, so they cannot disagree.
+macro_rules! operations {
+    ($($op:ident => $kind:ident $method:ident,)*) => {
+        /// The operations `call` implements; the compatibility document is checked against
+        /// this list.
+        pub const IMPLEMENTED: &[Operation] = &[$(Operation::$op),*];
+
+        async fn call(state: &AppState, op: Operation, caller: &Caller, v: Value) -> Result<Bytes, ApiError> {
+            let s = &state.service;
+            match op {
+                $(Operation::$op => operations!(@call $kind, s, $method, caller, v),)*
+                other => Err(ApiError::new(
+                    ErrorCode::UnsupportedOperationException,
+                    format!(
+                        "cognito-mfa does not implement {} yet; docs/compatibility.md lists what it supports.",
+                        other.name()
+                    ),
+                )),
+            }
         }
-        Operation::ListUserPools => json(&s.list_user_pools(caller, typed(v)?).await?),
-        Operation::SetUserPoolMfaConfig => json(&s.set_user_pool_mfa_config(caller, typed(v)?).await?),
-        Operation::GetUserPoolMfaConfig => json(&s.get_user_pool_mfa_config(caller, typed(v)?).await?),
-        Operation::CreateUserPoolClient => json(&s.create_user_pool_client(caller, typed(v)?).await?),
-        Operation::DescribeUserPoolClient => json(&s.describe_user_pool_client(caller, typed(v)?).await?),
-        Operation::UpdateUserPoolClient => json(&s.update_user_pool_client(caller, typed(v)?).await?),
-        Operation::DeleteUserPoolClient => {
-            s.delete_user_pool_client(caller, typed(v)?).await?;
-            Ok(Bytes::from_static(EMPTY))
-        }
-        Operation::ListUserPoolClients => json(&s.list_user_pool_clients(caller, typed(v)?).await?),
-        Operation::SignUp => json(&s.sign_up(typed(v)?).await?),
-        Operation::ConfirmSignUp => json(&s.confirm_sign_up(typed(v)?).await?),
-        Operation::ResendConfirmationCode => json(&s.resend_confirmation_code(typed(v)?).await?),
-        Operation::AdminCreateUser => json(&s.admin_create_user(caller, typed(v)?).await?),
-        Operation::AdminConfirmSignUp => json(&s.admin_confirm_sign_up(caller, typed(v)?).await?),
-        Operation::AdminGetUser => json(&s.admin_get_user(caller, typed(v)?).await?),
-        Operation::AdminDeleteUser => {
-            s.admin_delete_user(caller, typed(v)?).await?;
-            Ok(Bytes::from_static(EMPTY))
-        }
-        Operation::AdminSetUserPassword => json(&s.admin_set_user_password(caller, typed(v)?).await?),
-        Operation::AdminDisableUser => json(&s.admin_disable_user(caller, typed(v)?).await?),
-        Operation::AdminEnableUser => json(&s.admin_enable_user(caller, typed(v)?).await?),
-        Operation::ListUsers => json(&s.list_users(caller, typed(v)?).await?),
-        Operation::InitiateAuth => json(&s.initiate_auth(typed(v)?).await?),
-        Operation::AdminInitiateAuth => json(&s.admin_initiate_auth(caller, typed(v)?).await?),
-        Operation::RespondToAuthChallenge => json(&s.respond_to_auth_challenge(typed(v)?).await?),
-        Operation::AdminRespondToAuthChallenge => json(&s.admin_respond_to_auth_challenge(caller, typed(v)?).await?),
-        Operation::GetUser => json(&s.get_user(typed(v)?).await?),
-        Operation::GlobalSignOut => json(&s.global_sign_out(typed(v)?).await?),
-        Operation::AdminUserGlobalSignOut => json(&s.admin_user_global_sign_out(caller, typed(v)?).await?),
-        Operation::RevokeToken => json(&s.revoke_token(typed(v)?).await?),
-        Operation::AssociateSoftwareToken => json(&s.associate_software_token(typed(v)?).await?),
-        Operation::VerifySoftwareToken => json(&s.verify_software_token(typed(v)?).await?),
-        Operation::SetUserMFAPreference => json(&s.set_user_mfa_preference(typed(v)?).await?),
-        Operation::AdminSetUserMFAPreference => json(&s.admin_set_user_mfa_preference(caller, typed(v)?).await?),
-        Operation::SetUserSettings => json(&s.set_user_settings(typed(v)?).await?),
-        Operation::AdminSetUserSettings => json(&s.admin_set_user_settings(caller, typed(v)?).await?),
-        Operation::AdminDeleteSoftwareToken => json(&s.admin_delete_software_token(caller, typed(v)?).await?),
-        Operation::GetUserAuthFactors => json(&s.get_user_auth_factors(typed(v)?).await?),
-        Operation::AdminGetUserAuthFactors => json(&s.admin_get_user_auth_factors(caller, typed(v)?).await?),
-        Operation::AdminUpdateUserAttributes => json(&s.admin_update_user_attributes(caller, typed(v)?).await?),
-        Operation::UpdateUserAttributes => json(&s.update_user_attributes(typed(v)?).await?),
-        Operation::AdminDeleteUserAttributes => json(&s.admin_delete_user_attributes(caller, typed(v)?).await?),
-        Operation::DeleteUserAttributes => json(&s.delete_user_attributes(typed(v)?).await?),
-        Operation::GetUserAttributeVerificationCode => json(&s.get_user_attribute_verification_code(typed(v)?).await?),
-        Operation::VerifyUserAttribute => json(&s.verify_user_attribute(typed(v)?).await?),
-        Operation::ChangePassword => json(&s.change_password(typed(v)?).await?),
-        Operation::ForgotPassword => json(&s.forgot_password(typed(v)?).await?),
-        Operation::ConfirmForgotPassword => json(&s.confirm_forgot_password(typed(v)?).await?),
-        Operation::AdminResetUserPassword => json(&s.admin_reset_user_password(caller, typed(v)?).await?),
-        Operation::DeleteUser => {
-            s.delete_user(typed(v)?).await?;
-            Ok(Bytes::from_static(EMPTY))
-        }
-        Operation::CreateGroup => json(&s.create_group(caller, typed(v)?).await?),
-        Operation::GetGroup => json(&s.get_group(caller, typed(v)?).await?),
-        Operation::UpdateGroup => json(&s.update_group(caller, typed(v)?).await?),
-        Operation::DeleteGroup => {
-            s.delete_group(caller, typed(v)?).await?;
-            Ok(Bytes::from_static(EMPTY))
-        }
-        Operation::ListGroups => json(&s.list_groups(caller, typed(v)?).await?),
-        Operation::AdminAddUserToGroup => {
-            s.admin_add_user_to_group(caller, typed(v)?).await?;
-            Ok(Bytes::from_static(EMPTY))
-        }
-        Operation::AdminRemoveUserFromGroup => {
-            s.admin_remove_user_from_group(caller, typed(v)?).await?;
-            Ok(Bytes::from_static(EMPTY))
-        }
-        Operation::AdminListGroupsForUser => json(&s.admin_list_groups_for_user(caller, typed(v)?).await?),
-        Operation::ListUsersInGroup => json(&s.list_users_in_group(caller, typed(v)?).await?),
-        Operation::AddCustomAttributes => json(&s.add_custom_attributes(caller, typed(v)?).await?),
-        other => Err(ApiError::new(
-            ErrorCode::UnsupportedOperationException,
-            format!(
-                "cognito-mfa does not implement {} yet; docs/compatibility.md lists what it supports.",
-                other.name()
-            ),
-        )),
-    }
+    };
+    (@call admin, $s:ident, $m:ident, $c:ident, $v:ident) => { json(&$s.$m($c, typed($v)?).await?) };
+    (@call public, $s:ident, $m:ident, $c:ident, $v:ident) => { json(&$s.$m(typed($v)?).await?) };
+    (@call admin_empty, $s:ident, $m:ident, $c:ident, $v:ident) => {{
+        $s.$m($c, typed($v)?).await?;
+        Ok(Bytes::from_static(EMPTY))
+    }};
+    (@call public_empty, $s:ident, $m:ident, $c:ident, $v:ident) => {{
+        $s.$m(typed($v)?).await?;
+        Ok(Bytes::from_static(EMPTY))
+    }};
 }
 
-/// The operations `call` implements; the compatibility document is checked against this list.
-pub const IMPLEMENTED: &[Operation] = &[
-    Operation::CreateUserPool,
-    Operation::DescribeUserPool,
-    Operation::UpdateUserPool,
-    Operation::DeleteUserPool,
-    Operation::ListUserPools,
-    Operation::SetUserPoolMfaConfig,
-    Operation::GetUserPoolMfaConfig,
-    Operation::CreateUserPoolClient,
-    Operation::DescribeUserPoolClient,
-    Operation::UpdateUserPoolClient,
-    Operation::DeleteUserPoolClient,
-    Operation::ListUserPoolClients,
-    Operation::SignUp,
-    Operation::ConfirmSignUp,
-    Operation::ResendConfirmationCode,
-    Operation::AdminCreateUser,
-    Operation::AdminConfirmSignUp,
-    Operation::AdminGetUser,
-    Operation::AdminDeleteUser,
-    Operation::AdminSetUserPassword,
-    Operation::AdminDisableUser,
-    Operation::AdminEnableUser,
-    Operation::ListUsers,
-    Operation::InitiateAuth,
-    Operation::AdminInitiateAuth,
-    Operation::RespondToAuthChallenge,
-    Operation::AdminRespondToAuthChallenge,
-    Operation::GetUser,
-    Operation::GlobalSignOut,
-    Operation::AdminUserGlobalSignOut,
-    Operation::RevokeToken,
-    Operation::AssociateSoftwareToken,
-    Operation::VerifySoftwareToken,
-    Operation::SetUserMFAPreference,
-    Operation::AdminSetUserMFAPreference,
-    Operation::SetUserSettings,
-    Operation::AdminSetUserSettings,
-    Operation::AdminDeleteSoftwareToken,
-    Operation::GetUserAuthFactors,
-    Operation::AdminGetUserAuthFactors,
-    Operation::AdminUpdateUserAttributes,
-    Operation::UpdateUserAttributes,
-    Operation::AdminDeleteUserAttributes,
-    Operation::DeleteUserAttributes,
-    Operation::GetUserAttributeVerificationCode,
-    Operation::VerifyUserAttribute,
-    Operation::ChangePassword,
-    Operation::ForgotPassword,
-    Operation::ConfirmForgotPassword,
-    Operation::AdminResetUserPassword,
-    Operation::DeleteUser,
-    Operation::CreateGroup,
-    Operation::GetGroup,
-    Operation::UpdateGroup,
-    Operation::DeleteGroup,
-    Operation::ListGroups,
-    Operation::AdminAddUserToGroup,
-    Operation::AdminRemoveUserFromGroup,
-    Operation::AdminListGroupsForUser,
-    Operation::ListUsersInGroup,
-    Operation::AddCustomAttributes,
-];
+operations! {
+    CreateUserPool => admin create_user_pool,
+    DescribeUserPool => admin describe_user_pool,
+    UpdateUserPool => admin update_user_pool,
+    DeleteUserPool => admin_empty delete_user_pool,
+    ListUserPools => admin list_user_pools,
+    SetUserPoolMfaConfig => admin set_user_pool_mfa_config,
+    GetUserPoolMfaConfig => admin get_user_pool_mfa_config,
+    CreateUserPoolClient => admin create_user_pool_client,
+    DescribeUserPoolClient => admin describe_user_pool_client,
+    UpdateUserPoolClient => admin update_user_pool_client,
+    DeleteUserPoolClient => admin_empty delete_user_pool_client,
+    ListUserPoolClients => admin list_user_pool_clients,
+    SignUp => public sign_up,
+    ConfirmSignUp => public confirm_sign_up,
+    ResendConfirmationCode => public resend_confirmation_code,
+    AdminCreateUser => admin admin_create_user,
+    AdminConfirmSignUp => admin admin_confirm_sign_up,
+    AdminGetUser => admin admin_get_user,
+    AdminDeleteUser => admin_empty admin_delete_user,
+    AdminSetUserPassword => admin admin_set_user_password,
+    AdminDisableUser => admin admin_disable_user,
+    AdminEnableUser => admin admin_enable_user,
+    ListUsers => admin list_users,
+    InitiateAuth => public initiate_auth,
+    AdminInitiateAuth => admin admin_initiate_auth,
+    RespondToAuthChallenge => public respond_to_auth_challenge,
+    AdminRespondToAuthChallenge => admin admin_respond_to_auth_challenge,
+    GetUser => public get_user,
+    GlobalSignOut => public global_sign_out,
+    AdminUserGlobalSignOut => admin admin_user_global_sign_out,
+    RevokeToken => public revoke_token,
+    AssociateSoftwareToken => public associate_software_token,
+    VerifySoftwareToken => public verify_software_token,
+    SetUserMFAPreference => public set_user_mfa_preference,
+    AdminSetUserMFAPreference => admin admin_set_user_mfa_preference,
+    SetUserSettings => public set_user_settings,
+    AdminSetUserSettings => admin admin_set_user_settings,
+    AdminDeleteSoftwareToken => admin admin_delete_software_token,
+    GetUserAuthFactors => public get_user_auth_factors,
+    AdminGetUserAuthFactors => admin admin_get_user_auth_factors,
+    AdminUpdateUserAttributes => admin admin_update_user_attributes,
+    UpdateUserAttributes => public update_user_attributes,
+    AdminDeleteUserAttributes => admin admin_delete_user_attributes,
+    DeleteUserAttributes => public delete_user_attributes,
+    GetUserAttributeVerificationCode => public get_user_attribute_verification_code,
+    VerifyUserAttribute => public verify_user_attribute,
+    ChangePassword => public change_password,
+    ForgotPassword => public forgot_password,
+    ConfirmForgotPassword => public confirm_forgot_password,
+    AdminResetUserPassword => admin admin_reset_user_password,
+    DeleteUser => public_empty delete_user,
+    CreateGroup => admin create_group,
+    GetGroup => admin get_group,
+    UpdateGroup => admin update_group,
+    DeleteGroup => admin_empty delete_group,
+    ListGroups => admin list_groups,
+    AdminAddUserToGroup => admin_empty admin_add_user_to_group,
+    AdminRemoveUserFromGroup => admin_empty admin_remove_user_from_group,
+    AdminListGroupsForUser => admin admin_list_groups_for_user,
+    ListUsersInGroup => admin list_users_in_group,
+    AddCustomAttributes => admin add_custom_attributes,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> AppState {
+        let store = std::sync::Arc::new(cmfa_store::SqliteStore::open_in_memory().expect("in-memory store"));
+        let clock: std::sync::Arc<dyn cmfa_core::Clock> = std::sync::Arc::new(cmfa_core::SystemClock);
+        AppState {
+            service: cmfa_core::Service::new(store, clock.clone(), cmfa_core::CoreSettings::default()),
+            auth: crate::AuthMode::None,
+            clock,
+            default_region: "us-east-1".into(),
+            max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
+            outbox_http: false,
+        }
+    }
+
+    /// Every operation of the model reaches its `Service` method exactly when `IMPLEMENTED`
+    /// lists it: an empty body then fails on its members (or succeeds), never as unsupported.
+    #[tokio::test]
+    async fn implemented_is_what_call_dispatches() {
+        let state = state();
+        let caller = Caller { region: "us-east-1".into() };
+        for op in Operation::ALL.iter().copied() {
+            let unsupported = match call(&state, op, &caller, Value::Object(Default::default())).await {
+                Ok(_) => false,
+                Err(e) => e.code == ErrorCode::UnsupportedOperationException,
+            };
+            assert_eq!(
+                unsupported,
+                !IMPLEMENTED.contains(&op),
+                "{} is {} IMPLEMENTED but call() {} it",
+                op.name(),
+                if IMPLEMENTED.contains(&op) { "in" } else { "not in" },
+                if unsupported { "refuses" } else { "dispatches" }
+            );
+        }
+    }
+}

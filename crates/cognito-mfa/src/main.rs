@@ -120,7 +120,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         compute: Default::default(),
     };
     let service = Service::new(store, clock.clone(), settings);
-    let worker = cmfa_delivery::Worker::new(service.store(), transports(&cfg), clock.clone());
+    let worker = cmfa_delivery::Worker::new(service.outbox_port(), transports(&cfg), clock.clone());
     let state = AppState {
         service,
         auth,

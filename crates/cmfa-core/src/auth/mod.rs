@@ -1,6 +1,9 @@
-//! Sign-in: the cryptography (SRP, tokens, password hashing) and, later, the challenge engine.
+//! Sign-in's building blocks: SRP, token signing and claims, sessions, refresh tokens, the
+//! access-token check and the pool keys. The challenge engine that uses them is [`crate::signin`].
 
+pub mod access;
 pub mod issue;
+pub mod keys;
 pub mod refresh;
 pub mod session;
 pub mod srp;

@@ -3,6 +3,7 @@
 
 use super::srp::ServerEphemeral;
 use crate::user::mfa::Factor;
+use cmfa_wire::shapes::ChallengeNameType;
 use serde::{Deserialize, Serialize};
 
 /// AWS's texts for the ways a session can be refused (all `NotAuthorizedException`).
@@ -56,17 +57,22 @@ pub enum Challenge {
 }
 
 impl Challenge {
-    /// The wire name.
-    pub fn name(&self) -> &'static str {
+    /// The challenge's wire name, as the reply names it and the answer must repeat it.
+    pub fn kind(&self) -> ChallengeNameType {
         match self {
-            Challenge::PasswordVerifier { .. } => "PASSWORD_VERIFIER",
-            Challenge::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
-            Challenge::SmsMfa { .. } => "SMS_MFA",
-            Challenge::EmailOtp { .. } => "EMAIL_OTP",
-            Challenge::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
-            Challenge::SelectMfaType { .. } => "SELECT_MFA_TYPE",
-            Challenge::MfaSetup { .. } => "MFA_SETUP",
+            Challenge::PasswordVerifier { .. } => ChallengeNameType::PasswordVerifier,
+            Challenge::NewPasswordRequired => ChallengeNameType::NewPasswordRequired,
+            Challenge::SmsMfa { .. } => ChallengeNameType::SmsMfa,
+            Challenge::EmailOtp { .. } => ChallengeNameType::EmailOtp,
+            Challenge::SoftwareTokenMfa => ChallengeNameType::SoftwareTokenMfa,
+            Challenge::SelectMfaType { .. } => ChallengeNameType::SelectMfaType,
+            Challenge::MfaSetup { .. } => ChallengeNameType::MfaSetup,
         }
+    }
+
+    /// The wire name as text.
+    pub fn name(&self) -> &'static str {
+        self.kind().as_str()
     }
 }
 

@@ -1,7 +1,7 @@
 //! App client lifecycle.
 
 use super::{Caller, Service};
-use crate::client::{self, AppClient, not_found_message};
+use crate::client::{self, not_found_message};
 use crate::error::{DomainError, Result};
 use crate::store::StoreError;
 use cmfa_wire::shapes::{
@@ -9,17 +9,8 @@ use cmfa_wire::shapes::{
     DescribeUserPoolClientRequest, DescribeUserPoolClientResponse, ListUserPoolClientsRequest,
     ListUserPoolClientsResponse, UpdateUserPoolClientRequest, UpdateUserPoolClientResponse, UserPoolClientDescription,
 };
-use std::sync::Arc;
 
 impl Service {
-    /// The client, if it belongs to `pool_id`.
-    pub(crate) async fn load_client(&self, pool_id: &str, client_id: &str) -> Result<Arc<AppClient>> {
-        match self.store.get_client(client_id).await? {
-            Some(c) if c.pool_id == pool_id => Ok(c),
-            _ => Err(DomainError::ResourceNotFound(not_found_message(client_id))),
-        }
-    }
-
     pub async fn create_user_pool_client(
         &self,
         caller: &Caller,

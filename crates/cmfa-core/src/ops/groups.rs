@@ -6,7 +6,8 @@
 //! explained in [`crate::group`]. Pages follow name order (groups) and username-key order
 //! (members); a `NextToken` is the last name or key of the previous page.
 
-use super::users::{USER_NOT_FOUND, user_type};
+use crate::messages::USER_NOT_FOUND;
+use crate::user::user_type;
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
 use crate::group::{Group, NOT_FOUND};

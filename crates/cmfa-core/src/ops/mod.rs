@@ -3,16 +3,18 @@
 //! Each method loads what it needs through the [`Store`], applies the pure rules in
 //! [`crate::pool`], and saves with a version check. Nothing here knows about HTTP.
 
-mod auth;
 mod clients;
 mod groups;
+mod load;
 mod mfa_config;
-mod mfa_signin;
-mod mfa_user;
 mod passwords;
 mod pools;
 mod schema;
+mod sign_in;
+mod sign_out;
+mod sign_up;
 mod user_attributes;
+mod user_mfa;
 mod users;
 
 use crate::{Clock, CoreSettings, Store};
@@ -28,15 +30,15 @@ pub struct Caller {
 /// The operations, with their dependencies. Cheap to clone.
 #[derive(Clone)]
 pub struct Service {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    settings: Arc<CoreSettings>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Arc<CoreSettings>,
     /// Access tokens whose signature has been checked, by SHA-256 of the token: a token's
     /// signature never changes, so it is verified once and not on every call that presents it.
     /// Expiry, revocation and the user are still checked every time.
-    verified: Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], Arc<crate::auth::tokens::Claims>>>>,
+    pub(crate) verified: Arc<std::sync::RwLock<std::collections::HashMap<[u8; 32], Arc<crate::auth::tokens::Claims>>>>,
     /// Where hashing, SRP and signing run (never on the runtime's workers).
-    compute: crate::compute::Compute,
+    pub(crate) compute: crate::compute::Compute,
 }
 
 impl Service {
@@ -54,16 +56,6 @@ impl Service {
     /// The settings in force.
     pub fn settings(&self) -> &CoreSettings {
         &self.settings
-    }
-
-    /// The pool, if it exists in the caller's region (pools are regional, as in AWS: a pool id
-    /// from another region is answered as unknown).
-    async fn load_pool(&self, caller: &Caller, id: &str) -> crate::Result<Arc<crate::pool::UserPool>> {
-        let missing = || crate::DomainError::ResourceNotFound(crate::pool::not_found_message(id));
-        if crate::ids::region_of_pool_id(id) != caller.region {
-            return Err(missing());
-        }
-        self.store.get_pool(id).await?.ok_or_else(missing)
     }
 }
 
@@ -127,8 +119,8 @@ impl Service {
         Ok(self.store.list_outbox(&query).await?)
     }
 
-    /// The store, for the delivery worker the binary runs beside the server.
-    pub fn store(&self) -> Arc<dyn Store> {
+    /// The outbox port, for the delivery worker the binary runs beside the server.
+    pub fn outbox_port(&self) -> Arc<dyn crate::store::Outbox> {
         self.store.clone()
     }
 }

@@ -1,19 +1,19 @@
-//! Passwords after sign-up: changing one (signed in), the forgot-password code flow, the
-//! administrator's reset, and deleting one's own account.
+//! Passwords after sign-up: changing one (signed in), the forgot-password code flow, and the
+//! administrator's reset and set.
 
-use super::auth::BAD_CREDENTIALS;
-use super::users::{CLIENT_USER_NOT_FOUND, USER_NOT_FOUND, check_secret_hash, delivery_details};
+use crate::client::check_secret_hash;
+use crate::messages::{BAD_CREDENTIALS, CLIENT_USER_NOT_FOUND};
+use crate::user::delivery::delivery_details;
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
 use crate::outbound::Channel;
 use crate::pool::UserPool;
-use crate::store::StoreError;
 use crate::user::User;
 use crate::user::codes::{CodePurpose, LIMIT, MISMATCH};
 use crate::user::password::check_policy;
 use cmfa_wire::shapes::{
     AdminResetUserPasswordRequest, AdminResetUserPasswordResponse, ChangePasswordRequest, ChangePasswordResponse,
-    CodeDeliveryDetailsType, ConfirmForgotPasswordRequest, ConfirmForgotPasswordResponse, DeleteUserRequest,
+    CodeDeliveryDetailsType, ConfirmForgotPasswordRequest, ConfirmForgotPasswordResponse, AdminSetUserPasswordRequest, AdminSetUserPasswordResponse,
     DeliveryMediumType, ForgotPasswordRequest, ForgotPasswordResponse, RecoveryOptionNameType, UserStatusType,
     VerifiedAttributeType,
 };
@@ -112,7 +112,7 @@ impl Service {
                 return Err(DomainError::NotAuthorized(BAD_CREDENTIALS.into()));
             }
         }
-        check_policy(&Self::policy(&pool), &req.proposed_password)?;
+        check_policy(&pool.password_policy(), &req.proposed_password)?;
         user.password = Some(
             self.new_password(&pool.id, &user.username, &req.proposed_password, false, now)
                 .await?,
@@ -142,7 +142,7 @@ impl Service {
             ));
         }
         let Some((key, user)) = self.find_user(&pool, &req.username).await? else {
-            if Self::hides_existence(&client) {
+            if crate::client::hides_existence(&client) {
                 return Ok(ForgotPasswordResponse {
                     code_delivery_details: Some(simulated_delivery(&pool, &req.username)),
                 });
@@ -168,7 +168,7 @@ impl Service {
         let (client, pool) = self.load_client_any(&req.client_id).await?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         let Some((key, mut user)) = self.find_user(&pool, &req.username).await? else {
-            return Err(if Self::hides_existence(&client) {
+            return Err(if crate::client::hides_existence(&client) {
                 DomainError::CodeMismatch(MISMATCH.into())
             } else {
                 DomainError::UserNotFound(CLIENT_USER_NOT_FOUND.into())
@@ -178,7 +178,7 @@ impl Service {
             return Err(DomainError::NotAuthorized(DISABLED.into()));
         }
         // The policy first: a refused password must not use up the code.
-        check_policy(&Self::policy(&pool), &req.password)?;
+        check_policy(&pool.password_policy(), &req.password)?;
         let now = self.clock.now();
         if let Err(e) = user.redeem_code(CodePurpose::ForgotPassword, &req.confirmation_code, now) {
             // Attempts are state: keep the count even though the call fails.
@@ -212,12 +212,25 @@ impl Service {
         Ok(AdminResetUserPasswordResponse {})
     }
 
-    pub async fn delete_user(&self, req: DeleteUserRequest) -> Result<()> {
-        let (pool, key, _, _) = self.authenticate(&req.access_token).await?;
-        match self.store.delete_user(&pool.id, &key).await {
-            Ok(()) => Ok(()),
-            Err(StoreError::NotFound) => Err(DomainError::UserNotFound(USER_NOT_FOUND.into())),
-            Err(e) => Err(e.into()),
-        }
+    pub async fn admin_set_user_password(
+        &self,
+        caller: &Caller,
+        req: AdminSetUserPasswordRequest,
+    ) -> Result<AdminSetUserPasswordResponse> {
+        let pool = self.load_pool(caller, &req.user_pool_id).await?;
+        let (key, mut user) = self.require_user(&pool, &req.username).await?;
+        check_policy(&pool.password_policy(), &req.password)?;
+        let permanent = req.permanent.unwrap_or(false);
+        user.password = Some(
+            self.new_password(&pool.id, &user.username, &req.password, !permanent, self.clock.now())
+                .await?,
+        );
+        user.status = if permanent {
+            UserStatusType::Confirmed
+        } else {
+            UserStatusType::ForceChangePassword
+        };
+        self.save_user(&pool, &key, user, None).await?;
+        Ok(AdminSetUserPasswordResponse {})
     }
 }

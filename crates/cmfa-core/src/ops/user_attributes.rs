@@ -4,7 +4,7 @@
 //! A changed email or phone number is unverified until its code comes back; the code goes out
 //! through the outbox in the same transaction that saves the change.
 
-use super::users::delivery_details;
+use crate::user::delivery::delivery_details;
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
 use crate::outbound::Channel;

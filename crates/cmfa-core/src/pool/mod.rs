@@ -62,6 +62,15 @@ impl UserPool {
             .unwrap_or(cmfa_wire::shapes::UserPoolTierType::Essentials)
     }
 
+    /// The password policy (AWS's defaults when none is set).
+    pub fn password_policy(&self) -> cmfa_wire::shapes::PasswordPolicyType {
+        self.config
+            .policies
+            .as_ref()
+            .and_then(|p| p.password_policy.clone())
+            .unwrap_or_default()
+    }
+
     /// The MFA setting (OFF when never set).
     pub fn mfa_configuration(&self) -> cmfa_wire::shapes::UserPoolMfaType {
         self.config

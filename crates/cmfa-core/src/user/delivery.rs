@@ -3,6 +3,7 @@
 use crate::outbound::{Channel, OutboundMessage};
 use crate::pool::UserPool;
 use crate::user::User;
+use cmfa_wire::shapes::{CodeDeliveryDetailsType, DeliveryMediumType, VerifiedAttributeType};
 
 /// `+917411174114` → `+********4114`: the `+`, then stars, then the last four digits.
 pub fn mask_phone(phone: &str) -> String {
@@ -99,6 +100,36 @@ pub fn code_message(
         subject,
         body,
         purpose: purpose.into(),
+    }
+}
+
+/// Where a verification code goes: the auto-verified attribute the user has (email first).
+pub fn verification_target(pool: &UserPool, user: &User) -> Option<(Channel, &'static str, String)> {
+    let auto = pool.config.auto_verified_attributes.as_deref().unwrap_or(&[]);
+    if auto.contains(&VerifiedAttributeType::Email)
+        && let Some(e) = user.attr("email")
+    {
+        return Some((Channel::Email, "email", e.to_owned()));
+    }
+    if auto.contains(&VerifiedAttributeType::PhoneNumber)
+        && let Some(p) = user.attr("phone_number")
+    {
+        return Some((Channel::Sms, "phone_number", p.to_owned()));
+    }
+    None
+}
+
+pub fn delivery_details(channel: Channel, attribute: &str, destination: &str) -> CodeDeliveryDetailsType {
+    CodeDeliveryDetailsType {
+        destination: Some(match channel {
+            Channel::Email => mask_email(destination),
+            Channel::Sms => mask_phone(destination),
+        }),
+        delivery_medium: Some(match channel {
+            Channel::Email => DeliveryMediumType::Email,
+            Channel::Sms => DeliveryMediumType::Sms,
+        }),
+        attribute_name: Some(attribute.to_owned()),
     }
 }
 

@@ -78,3 +78,28 @@ impl UserMfa {
         (!v.is_empty()).then_some(v)
     }
 }
+
+/// Verifies the pending secret with `code` and makes it the user's authenticator.
+pub fn register_totp(user: &mut super::User, code: &str, friendly_name: Option<String>, now: f64) -> crate::Result<()> {
+    let mismatch = || crate::DomainError::EnableSoftwareTokenMfa(crate::messages::TOTP_MISMATCH.into());
+    let secret_hex = user.mfa.pending_totp_hex.clone().ok_or_else(mismatch)?;
+    let secret = hex::decode(&secret_hex).map_err(|_| mismatch())?;
+    let step = crate::mfa::totp::check(&secret, code, now, None).map_err(|_| mismatch())?;
+    user.mfa.totp = Some(TotpDevice {
+        secret_hex,
+        friendly_name,
+        last_step: Some(step),
+    });
+    user.mfa.pending_totp_hex = None;
+    Ok(())
+}
+
+/// The legacy `MFAOptions` (SMS only).
+pub fn mfa_options(u: &super::User) -> Option<Vec<cmfa_wire::shapes::MFAOptionType>> {
+    u.mfa.sms_enabled.then(|| {
+        vec![cmfa_wire::shapes::MFAOptionType {
+            delivery_medium: Some(cmfa_wire::shapes::DeliveryMediumType::Sms),
+            attribute_name: Some("phone_number".into()),
+        }]
+    })
+}

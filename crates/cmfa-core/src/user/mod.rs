@@ -7,7 +7,8 @@ pub mod mfa;
 pub mod password;
 
 use crate::pool::UserPool;
-use cmfa_wire::shapes::{AttributeType, UserStatusType};
+use crate::store::AliasKey;
+use cmfa_wire::shapes::{AliasAttributeType, AttributeType, UserStatusType, UserType, UsernameAttributeType};
 use password::PasswordRecord;
 use serde::{Deserialize, Serialize};
 
@@ -171,6 +172,58 @@ pub fn search_index(user: &User) -> Vec<(&'static str, String)> {
             value.map(|v| (*name, v))
         })
         .collect()
+}
+
+/// The alias keys a user has: email/phone when they sign in with them (UsernameAttributes), or
+/// verified email/phone and preferred_username when the pool allows them as aliases.
+pub fn alias_keys(pool: &UserPool, user: &User) -> Vec<AliasKey> {
+    let mut out = Vec::new();
+    let username_attrs = pool.config.username_attributes.as_deref().unwrap_or(&[]);
+    let alias_attrs = pool.config.alias_attributes.as_deref().unwrap_or(&[]);
+    for (kind, as_username, as_alias) in [
+        (
+            "email",
+            username_attrs.contains(&UsernameAttributeType::Email),
+            alias_attrs.contains(&AliasAttributeType::Email),
+        ),
+        (
+            "phone_number",
+            username_attrs.contains(&UsernameAttributeType::PhoneNumber),
+            alias_attrs.contains(&AliasAttributeType::PhoneNumber),
+        ),
+    ] {
+        if let Some(v) = user.attr(kind) {
+            let verified = user.flag(&format!("{kind}_verified"));
+            if as_username || (as_alias && verified) {
+                out.push(AliasKey {
+                    kind,
+                    value: alias_key(kind, v),
+                });
+            }
+        }
+    }
+    if alias_attrs.contains(&AliasAttributeType::PreferredUsername)
+        && let Some(v) = user.attr("preferred_username")
+    {
+        out.push(AliasKey {
+            kind: "preferred_username",
+            value: v.to_lowercase(),
+        });
+    }
+    out
+}
+
+/// A user as UserType / AdminGetUser show it.
+pub fn user_type(u: &User) -> UserType {
+    UserType {
+        username: Some(u.username.clone()),
+        attributes: Some(u.attributes.clone()),
+        user_create_date: Some(u.created),
+        user_last_modified_date: Some(u.modified),
+        enabled: Some(u.enabled),
+        user_status: Some(u.status),
+        mfa_options: mfa::mfa_options(u),
+    }
 }
 
 #[cfg(test)]

@@ -185,6 +185,25 @@ pub fn check_policy(policy: &PasswordPolicyType, password: &str) -> Result<()> {
     Ok(())
 }
 
+/// A temporary password that satisfies the policy (AdminCreateUser without one).
+pub fn temporary_password(policy: &PasswordPolicyType) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let len = (policy.minimum_length.unwrap_or(8).max(12)) as usize;
+    let sets: [&[u8]; 4] = [
+        b"abcdefghijkmnopqrstuvwxyz",
+        b"ABCDEFGHJKLMNPQRSTUVWXYZ",
+        b"23456789",
+        b"^$*.[]{}()?!@#%&",
+    ];
+    let mut out: Vec<u8> = sets.iter().map(|s| s[rng.random_range(0..s.len())]).collect();
+    while out.len() < len {
+        let s = sets[rng.random_range(0..2)];
+        out.push(s[rng.random_range(0..s.len())]);
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

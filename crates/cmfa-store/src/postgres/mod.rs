@@ -35,7 +35,7 @@ use cmfa_core::group::Group;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
 use cmfa_core::pool::UserPool;
 use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, UserFilter};
-use cmfa_core::store::{Store, StoreError, StoreResult};
+use cmfa_core::store::{Outbox, Store, StoreError, StoreResult};
 use cmfa_core::user::User;
 use pool::{Conn, Db, Pool};
 use serde::Serialize;
@@ -520,23 +520,6 @@ impl Store for PgStore {
         row.try_get(0).map_err(from_pg)
     }
 
-    async fn list_outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>> {
-        with_db!(self, |db| users::list_outbox(&mut db, query).await)
-    }
-
-    async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
-        with_db!(self, |db| users::claim_outbound(&mut db, now, limit).await)
-    }
-
-    async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()> {
-        with_db!(self, |db| db
-            .exec(
-                "UPDATE outbox SET delivered_at = $2, next_at = $3 WHERE id = $1",
-                &[&id, &delivered_at, &retry_at],
-            )
-            .await
-            .map(|_| ()))
-    }
 
     async fn create_group(&self, group: &Group) -> StoreResult<()> {
         // A missing pool fails the foreign key (NotFound), a taken name the key (Conflict).
@@ -615,5 +598,26 @@ impl Store for PgStore {
         let after = after.unwrap_or("");
         with_db!(self, |db| groups::list_members(&mut db, pool_id, name, after, limit)
             .await)
+    }
+}
+
+#[async_trait]
+impl Outbox for PgStore {
+    async fn list_outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>> {
+        with_db!(self, |db| users::list_outbox(&mut db, query).await)
+    }
+
+    async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        with_db!(self, |db| users::claim_outbound(&mut db, now, limit).await)
+    }
+
+    async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()> {
+        with_db!(self, |db| db
+            .exec(
+                "UPDATE outbox SET delivered_at = $2, next_at = $3 WHERE id = $1",
+                &[&id, &delivered_at, &retry_at],
+            )
+            .await
+            .map(|_| ()))
     }
 }

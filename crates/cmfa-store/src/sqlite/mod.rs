@@ -29,7 +29,7 @@ use cmfa_core::group::Group;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
 use cmfa_core::pool::UserPool;
 use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, UserFilter};
-use cmfa_core::store::{Store, StoreError, StoreResult};
+use cmfa_core::store::{Outbox, Store, StoreError, StoreResult};
 use cmfa_core::user::User;
 use hot::Hot;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -680,25 +680,6 @@ impl Store for SqliteStore {
         Ok(self.read().revoked.contains(origin_jti))
     }
 
-    async fn list_outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>> {
-        let q = query.clone();
-        self.query(move |conn| users::list_outbox(conn, &q)).await
-    }
-
-    async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
-        self.writer
-            .write(move |conn| users::claim_outbound(conn, now, limit), |_| {})
-            .await
-    }
-
-    async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()> {
-        self.writer
-            .write(
-                move |conn| users::settle_outbound(conn, id, delivered_at, retry_at),
-                |_| {},
-            )
-            .await
-    }
 
     async fn create_group(&self, group: &Group) -> StoreResult<()> {
         let g = group.clone();
@@ -787,6 +768,29 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<(String, User)>> {
         let (p, n, a) = (pool_id.to_owned(), name.to_owned(), after.unwrap_or("").to_owned());
         self.query(move |conn| groups::list_members(conn, &p, &n, &a, limit))
+            .await
+    }
+}
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    async fn list_outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxEntry>> {
+        let q = query.clone();
+        self.query(move |conn| users::list_outbox(conn, &q)).await
+    }
+
+    async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.writer
+            .write(move |conn| users::claim_outbound(conn, now, limit), |_| {})
+            .await
+    }
+
+    async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()> {
+        self.writer
+            .write(
+                move |conn| users::settle_outbound(conn, id, delivered_at, retry_at),
+                |_| {},
+            )
             .await
     }
 }

@@ -2,11 +2,12 @@
 //! MFAOptions, and the auth-factor views.
 
 use super::{Caller, Service};
+use crate::signin::mfa_setup::SetupStep;
 use crate::error::{DomainError, Result};
 use crate::mfa::totp;
 use crate::pool::UserPool;
 use crate::user::User;
-use crate::user::mfa::{Factor, TotpDevice};
+use crate::user::mfa::Factor;
 use cmfa_wire::shapes::{
     AdminDeleteSoftwareTokenRequest, AdminDeleteSoftwareTokenResponse, AdminGetUserAuthFactorsRequest,
     AdminGetUserAuthFactorsResponse, AdminSetUserMFAPreferenceRequest, AdminSetUserMFAPreferenceResponse,
@@ -18,21 +19,10 @@ use cmfa_wire::shapes::{
     VerifySoftwareTokenResponseType,
 };
 
-pub(crate) const TOTP_NOT_IN_POOL: &str = "Software Token MFA has not been enabled by the userPool.";
-pub(crate) const TOTP_MISMATCH: &str = "Code mismatch and fail enable Software Token MFA";
+use crate::messages::TOTP_NOT_IN_POOL;
 // Ours: AWS's text for switching a factor off in an ON pool is not on record.
 const CANNOT_DISABLE: &str = "Cannot disable MFA while MFA is required (ON) for the user pool.";
 const ONE_PREFERRED: &str = "Only one MFA method can be set as preferred.";
-
-/// The legacy `MFAOptions` (SMS only).
-pub(crate) fn mfa_options(u: &User) -> Option<Vec<MFAOptionType>> {
-    u.mfa.sms_enabled.then(|| {
-        vec![MFAOptionType {
-            delivery_medium: Some(DeliveryMediumType::Sms),
-            attribute_name: Some("phone_number".into()),
-        }]
-    })
-}
 
 fn pool_has_totp(pool: &UserPool) -> bool {
     pool.mfa
@@ -158,7 +148,7 @@ impl Service {
             return self.verify_in_setup(&req).await;
         };
         let (pool, key, mut user, _) = self.authenticate(token).await?;
-        register_totp(
+        crate::user::mfa::register_totp(
             &mut user,
             &req.user_code,
             req.friendly_device_name.clone(),
@@ -272,39 +262,37 @@ impl Service {
     async fn associate_in_setup(&self, session: Option<&str>) -> Result<AssociateSoftwareTokenResponse> {
         let session = session
             .ok_or_else(|| DomainError::InvalidParameter("Either AccessToken or Session must be provided.".into()))?;
-        self.associate_with_session(session).await
+        let (next, secret) = self.mfa_setup_step(session, SetupStep::Associate).await?;
+        Ok(AssociateSoftwareTokenResponse {
+            secret_code: secret.map(|s| totp::base32(&s)),
+            session: Some(next),
+        })
     }
 
-    /// VerifySoftwareToken with a Session: only from an MFA_SETUP challenge.
+    /// VerifySoftwareToken with a Session: only from an MFA_SETUP challenge; registers the
+    /// device and returns the Session to answer MFA_SETUP with.
     async fn verify_in_setup(&self, req: &VerifySoftwareTokenRequest) -> Result<VerifySoftwareTokenResponse> {
         let session = req
             .session
             .as_deref()
             .ok_or_else(|| DomainError::InvalidParameter("Either AccessToken or Session must be provided.".into()))?;
-        self.verify_with_session(req, session).await
+        let step = SetupStep::Verify {
+            code: &req.user_code,
+            friendly_name: req.friendly_device_name.clone(),
+        };
+        let (next, _) = self.mfa_setup_step(session, step).await?;
+        Ok(VerifySoftwareTokenResponse {
+            status: Some(VerifySoftwareTokenResponseType::Success),
+            session: Some(next),
+        })
     }
 
     /// A user's MFA fields for GetUser / AdminGetUser.
     pub(crate) fn user_mfa_fields(u: &User) -> (Option<Vec<MFAOptionType>>, Option<String>, Option<Vec<String>>) {
         (
-            mfa_options(u),
+            crate::user::mfa::mfa_options(u),
             u.mfa.preferred.map(|f| f.as_str().to_owned()),
             u.mfa.setting_list(),
         )
     }
-}
-
-/// Verifies the pending secret with `code` and makes it the user's authenticator.
-pub(crate) fn register_totp(user: &mut User, code: &str, friendly_name: Option<String>, now: f64) -> Result<()> {
-    let mismatch = || DomainError::EnableSoftwareTokenMfa(TOTP_MISMATCH.into());
-    let secret_hex = user.mfa.pending_totp_hex.clone().ok_or_else(mismatch)?;
-    let secret = hex::decode(&secret_hex).map_err(|_| mismatch())?;
-    let step = totp::check(&secret, code, now, None).map_err(|_| mismatch())?;
-    user.mfa.totp = Some(TotpDevice {
-        secret_hex,
-        friendly_name,
-        last_step: Some(step),
-    });
-    user.mfa.pending_totp_hex = None;
-    Ok(())
 }
