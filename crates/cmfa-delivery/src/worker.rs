@@ -7,8 +7,8 @@
 //! claimed twice. Messages given up on stay in the outbox (undelivered) for anyone to read.
 
 use crate::Transports;
-use cmfa_core::outbound::OutboxEntry;
 use cmfa_core::Clock;
+use cmfa_core::outbound::OutboxEntry;
 use cmfa_core::store::Outbox;
 use std::future::Future;
 use std::sync::Arc;
@@ -221,10 +221,10 @@ impl Worker {
 mod tests {
     use super::*;
     use crate::{CaptureTransport, Transport};
+    use cmfa_core::Store;
     use cmfa_core::clock::FixedClock;
     use cmfa_core::outbound::{Channel, OutboundMessage};
     use cmfa_core::pool::rules;
-    use cmfa_core::Store;
     use cmfa_core::store::OutboxQuery;
     use cmfa_core::user::User;
     use cmfa_store::SqliteStore;

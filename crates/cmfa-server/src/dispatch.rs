@@ -267,7 +267,9 @@ mod tests {
     #[tokio::test]
     async fn implemented_is_what_call_dispatches() {
         let state = state();
-        let caller = Caller { region: "us-east-1".into() };
+        let caller = Caller {
+            region: "us-east-1".into(),
+        };
         for op in Operation::ALL.iter().copied() {
             let unsupported = match call(&state, op, &caller, Value::Object(Default::default())).await {
                 Ok(_) => false,

@@ -6,13 +6,13 @@
 //! explained in [`crate::group`]. Pages follow name order (groups) and username-key order
 //! (members); a `NextToken` is the last name or key of the previous page.
 
-use crate::messages::USER_NOT_FOUND;
-use crate::user::user_type;
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
 use crate::group::{Group, NOT_FOUND};
+use crate::messages::USER_NOT_FOUND;
 use crate::store::StoreError;
 use crate::user::User;
+use crate::user::user_type;
 use cmfa_wire::shapes::{
     AdminAddUserToGroupRequest, AdminListGroupsForUserRequest, AdminListGroupsForUserResponse,
     AdminRemoveUserFromGroupRequest, CreateGroupRequest, CreateGroupResponse, DeleteGroupRequest, GetGroupRequest,

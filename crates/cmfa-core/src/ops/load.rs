@@ -188,7 +188,12 @@ impl Service {
         })
     }
 
-    pub(crate) async fn insert_user(&self, pool: &UserPool, user: &User, message: Option<&OutboundMessage>) -> Result<String> {
+    pub(crate) async fn insert_user(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        message: Option<&OutboundMessage>,
+    ) -> Result<String> {
         let key = username_key(pool, &user.username);
         let aliases = alias_keys(pool, user);
         for a in &aliases {

@@ -1,21 +1,21 @@
 //! Passwords after sign-up: changing one (signed in), the forgot-password code flow, and the
 //! administrator's reset and set.
 
-use crate::client::check_secret_hash;
-use crate::messages::{BAD_CREDENTIALS, CLIENT_USER_NOT_FOUND};
-use crate::user::delivery::delivery_details;
 use super::{Caller, Service};
+use crate::client::check_secret_hash;
 use crate::error::{DomainError, Result};
+use crate::messages::{BAD_CREDENTIALS, CLIENT_USER_NOT_FOUND};
 use crate::outbound::Channel;
 use crate::pool::UserPool;
 use crate::user::User;
 use crate::user::codes::{CodePurpose, LIMIT, MISMATCH};
+use crate::user::delivery::delivery_details;
 use crate::user::password::check_policy;
 use cmfa_wire::shapes::{
-    AdminResetUserPasswordRequest, AdminResetUserPasswordResponse, ChangePasswordRequest, ChangePasswordResponse,
-    CodeDeliveryDetailsType, ConfirmForgotPasswordRequest, ConfirmForgotPasswordResponse, AdminSetUserPasswordRequest, AdminSetUserPasswordResponse,
-    DeliveryMediumType, ForgotPasswordRequest, ForgotPasswordResponse, RecoveryOptionNameType, UserStatusType,
-    VerifiedAttributeType,
+    AdminResetUserPasswordRequest, AdminResetUserPasswordResponse, AdminSetUserPasswordRequest,
+    AdminSetUserPasswordResponse, ChangePasswordRequest, ChangePasswordResponse, CodeDeliveryDetailsType,
+    ConfirmForgotPasswordRequest, ConfirmForgotPasswordResponse, DeliveryMediumType, ForgotPasswordRequest,
+    ForgotPasswordResponse, RecoveryOptionNameType, UserStatusType, VerifiedAttributeType,
 };
 
 pub(crate) const NO_RECOVERY: &str =

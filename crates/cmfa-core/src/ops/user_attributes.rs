@@ -4,12 +4,12 @@
 //! A changed email or phone number is unverified until its code comes back; the code goes out
 //! through the outbox in the same transaction that saves the change.
 
-use crate::user::delivery::delivery_details;
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
 use crate::outbound::Channel;
 use crate::pool::UserPool;
 use crate::user::codes::CodePurpose;
+use crate::user::delivery::delivery_details;
 use crate::user::{User, attributes, delivery};
 use cmfa_wire::shapes::{
     AdminDeleteUserAttributesRequest, AdminDeleteUserAttributesResponse, AdminUpdateUserAttributesRequest,

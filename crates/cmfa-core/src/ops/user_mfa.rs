@@ -2,10 +2,10 @@
 //! MFAOptions, and the auth-factor views.
 
 use super::{Caller, Service};
-use crate::signin::mfa_setup::SetupStep;
 use crate::error::{DomainError, Result};
 use crate::mfa::totp;
 use crate::pool::UserPool;
+use crate::signin::mfa_setup::SetupStep;
 use crate::user::User;
 use crate::user::mfa::Factor;
 use cmfa_wire::shapes::{

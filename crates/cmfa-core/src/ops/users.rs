@@ -4,23 +4,22 @@
 use super::{Caller, Service};
 use crate::error::{DomainError, Result};
 use crate::messages::{USER_NOT_FOUND, USERNAME_EXISTS};
+use crate::outbound::{Channel, OutboundMessage};
 use crate::store::{StoreError, UserFilter};
 use crate::user::delivery;
 use crate::user::password::{check_policy, temporary_password};
-use crate::outbound::{Channel, OutboundMessage};
 use crate::user::{attributes, user_type, username_key};
 use cmfa_wire::shapes::{
     AdminCreateUserRequest, AdminCreateUserResponse, AdminDeleteUserRequest, AdminDisableUserRequest,
     AdminDisableUserResponse, AdminEnableUserRequest, AdminEnableUserResponse, AdminGetUserRequest,
-    AdminGetUserResponse, DeleteUserRequest, GetUserRequest, GetUserResponse, ListUsersRequest, ListUsersResponse,
-    DeliveryMediumType, MessageActionType, UserStatusType,
+    AdminGetUserResponse, DeleteUserRequest, DeliveryMediumType, GetUserRequest, GetUserResponse, ListUsersRequest,
+    ListUsersResponse, MessageActionType, UserStatusType,
 };
 
 /// AdminCreateUser's answer for a taken username (SignUp says [`USERNAME_EXISTS`]).
 const ACCOUNT_EXISTS: &str = "User account already exists";
 
 impl Service {
-
     pub async fn admin_create_user(
         &self,
         caller: &Caller,

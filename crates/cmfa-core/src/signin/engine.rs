@@ -114,7 +114,10 @@ impl Service {
         }
         // As AWS: a locked or disabled user learns so before the code is even read.
         if let Some((key, user)) = &found
-            && !matches!(s.challenge, Challenge::PasswordVerifier { .. } | Challenge::NewPasswordRequired)
+            && !matches!(
+                s.challenge,
+                Challenge::PasswordVerifier { .. } | Challenge::NewPasswordRequired
+            )
         {
             super::may_answer(&self.turn(pool, client, key, user))?;
         }
@@ -161,20 +164,12 @@ impl Service {
                 let outcome = next::after_first_factor(&t)?;
                 return self.settle(&t, Some(&s.id), outcome).await;
             }
-            (
-                Challenge::SmsMfa {
-                    code_hash,
-                    destination,
-                },
-                Answer::SmsMfa { code },
-            ) => otp::answer(&t, Medium::Sms, &s.id, code_hash, destination, code)?,
-            (
-                Challenge::EmailOtp {
-                    code_hash,
-                    destination,
-                },
-                Answer::EmailOtp { code },
-            ) => otp::answer(&t, Medium::Email, &s.id, code_hash, destination, code)?,
+            (Challenge::SmsMfa { code_hash, destination }, Answer::SmsMfa { code }) => {
+                otp::answer(&t, Medium::Sms, &s.id, code_hash, destination, code)?
+            }
+            (Challenge::EmailOtp { code_hash, destination }, Answer::EmailOtp { code }) => {
+                otp::answer(&t, Medium::Email, &s.id, code_hash, destination, code)?
+            }
             (Challenge::SoftwareTokenMfa, Answer::SoftwareTokenMfa { code }) => software_token::answer(&t, code)?,
             (Challenge::SelectMfaType { options }, Answer::SelectMfaType { answer }) => {
                 select_mfa::answer(&t, options, answer)?
@@ -430,4 +425,3 @@ impl Service {
         ))
     }
 }
-

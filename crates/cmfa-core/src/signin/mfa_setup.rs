@@ -47,7 +47,10 @@ pub(crate) enum SetupStep<'a> {
     /// A new secret for the user's authenticator.
     Associate,
     /// The authenticator's first code, registering it.
-    Verify { code: &'a str, friendly_name: Option<String> },
+    Verify {
+        code: &'a str,
+        friendly_name: Option<String>,
+    },
 }
 
 /// What a set-up step leaves: the changed user, the next MFA_SETUP session, and for Associate

@@ -234,7 +234,10 @@ mod tests {
 
     /// The message without the `__type` prefix of `Display`.
     fn message(e: DomainError) -> String {
-        e.to_string().split_once(": ").map(|(_, m)| m.to_owned()).unwrap_or_default()
+        e.to_string()
+            .split_once(": ")
+            .map(|(_, m)| m.to_owned())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -254,7 +257,10 @@ mod tests {
             panic!("new password")
         };
         assert_eq!(password, "P");
-        assert_eq!((attributes[0].name.as_str(), attributes[0].value.as_deref()), ("name", Some("Al")));
+        assert_eq!(
+            (attributes[0].name.as_str(), attributes[0].value.as_deref()),
+            ("name", Some("Al"))
+        );
         let r = map(&[("email", "a@example.com")]);
         assert_eq!(
             parse_answer(ChallengeNameType::MfaSetup, &r).unwrap(),
@@ -328,11 +334,15 @@ mod tests {
         .unwrap();
         let p = map(&[("USERNAME", "a"), ("PASSWORD", "p"), ("SECRET_HASH", "h")]);
         let r = parse_start(AuthFlowType::UserPasswordAuth, &p, false, &client);
-        assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m == "USER_PASSWORD_AUTH flow not enabled for this client"));
+        assert!(
+            matches!(r, Err(DomainError::InvalidParameter(m)) if m == "USER_PASSWORD_AUTH flow not enabled for this client")
+        );
         let r = parse_start(AuthFlowType::AdminUserPasswordAuth, &p, false, &client);
         assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m == "Initiate Auth method not supported."));
         let r = parse_start(AuthFlowType::AdminNoSrpAuth, &p, true, &client);
-        assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m == "ADMIN_NO_SRP_AUTH flow not enabled for this client"));
+        assert!(
+            matches!(r, Err(DomainError::InvalidParameter(m)) if m == "ADMIN_NO_SRP_AUTH flow not enabled for this client")
+        );
         let mut admin_client = client.clone();
         admin_client.config.explicit_auth_flows = Some(vec![ExplicitAuthFlowsType::AllowAdminUserPasswordAuth]);
         let start = parse_start(AuthFlowType::AdminNoSrpAuth, &p, true, &admin_client).unwrap();
@@ -344,7 +354,12 @@ mod tests {
             secret_hash: Some("h".into()),
         };
         assert_eq!(start, expected);
-        let r = parse_start(AuthFlowType::AdminUserPasswordAuth, &map(&[("USERNAME", "a")]), true, &admin_client);
+        let r = parse_start(
+            AuthFlowType::AdminUserPasswordAuth,
+            &map(&[("USERNAME", "a")]),
+            true,
+            &admin_client,
+        );
         assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m == "Missing required parameter PASSWORD"));
         let r = parse_start(AuthFlowType::UserSrpAuth, &map(&[("USERNAME", "a")]), false, &client);
         assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m == "Missing required parameter SRP_A"));

@@ -14,8 +14,8 @@ use crate::user::mfa::{Factor, TotpDevice};
 use crate::user::password::PasswordRecord;
 use crate::user::{Lockout, User};
 use cmfa_wire::shapes::{
-    AttributeType, CreateUserPoolClientRequest, CreateUserPoolRequest, EmailMfaConfigType,
-    SoftwareTokenMfaConfigType, UserPoolMfaType, UserStatusType,
+    AttributeType, CreateUserPoolClientRequest, CreateUserPoolRequest, EmailMfaConfigType, SoftwareTokenMfaConfigType,
+    UserPoolMfaType, UserStatusType,
 };
 use std::sync::OnceLock;
 
@@ -85,8 +85,15 @@ fn user() -> User {
         created: 0.0,
         modified: 0.0,
         password: Some(
-            PasswordRecord::new(POOL_ID, "alice", PASSWORD, false, NOW - 60.0, crate::user::password::HashCost::Fast)
-                .unwrap(),
+            PasswordRecord::new(
+                POOL_ID,
+                "alice",
+                PASSWORD,
+                false,
+                NOW - 60.0,
+                crate::user::password::HashCost::Fast,
+            )
+            .unwrap(),
         ),
         lockout: Lockout::default(),
         fresh_from_sign_up: false,
@@ -170,7 +177,10 @@ async fn a_wrong_password_counts_and_a_locked_or_unconfirmed_user_is_refused_fir
 
     let l = locked(user());
     let e = refused(password::answer(&turn(&p, &c, &l), PASSWORD).await);
-    assert!(is_not_authorized(&e, crate::messages::LOCKED), "locked even with the right password");
+    assert!(
+        is_not_authorized(&e, crate::messages::LOCKED),
+        "locked even with the right password"
+    );
 
     let mut un = user();
     un.status = UserStatusType::Unconfirmed;
@@ -323,7 +333,10 @@ async fn srp_start_opens_password_verifier_without_a_session_and_a_right_proof_p
 async fn srp_refuses_unconfirmed_locked_and_passwordless_users_before_any_challenge() {
     let mut un = user();
     un.status = UserStatusType::Unconfirmed;
-    assert!(matches!(srp::verifier_of(&un, NOW), Err(DomainError::UserNotConfirmed(_))));
+    assert!(matches!(
+        srp::verifier_of(&un, NOW),
+        Err(DomainError::UserNotConfirmed(_))
+    ));
     let e = srp::verifier_of(&locked(user()), NOW).unwrap_err();
     assert!(is_not_authorized(&e, crate::messages::LOCKED));
     let mut none = user();
@@ -371,18 +384,16 @@ fn a_code_challenge_sends_a_code_only_its_hash_is_kept_and_the_right_code_proves
         assert_eq!(code.len(), digits, "{}", message.body);
         assert_eq!(message.destination, u.attr(field).unwrap());
         let (want, destination) = match &pr.challenge {
-            Challenge::SmsMfa {
-                code_hash,
-                destination,
+            Challenge::SmsMfa { code_hash, destination } | Challenge::EmailOtp { code_hash, destination } => {
+                (code_hash.clone(), destination.clone())
             }
-            | Challenge::EmailOtp {
-                code_hash,
-                destination,
-            } => (code_hash.clone(), destination.clone()),
             other => panic!("{other:?}"),
         };
         assert_eq!(want, code_hash(&pr.session_id, &code));
-        assert!(!format!("{:?}", pr.challenge).contains(&code), "the code itself is not kept");
+        assert!(
+            !format!("{:?}", pr.challenge).contains(&code),
+            "the code itself is not kept"
+        );
         assert!(pr.parameters["CODE_DELIVERY_DESTINATION"].contains('*'), "masked");
 
         let t = turn(&p, &c, &u);
@@ -390,7 +401,7 @@ fn a_code_challenge_sends_a_code_only_its_hash_is_kept_and_the_right_code_proves
         let Outcome::Tokens(change) = ok else { panic!("{ok:?}") };
         let mut after = u.clone();
         change.apply(&mut after).unwrap();
-        assert_eq!(after.flag(&format!("{field}_verified")), true, "{field}");
+        assert!(after.flag(&format!("{field}_verified")), "{field}");
 
         let e = failed(otp::answer(&t, medium, &pr.session_id, &want, &destination, "00000000"));
         assert!(matches!(e, DomainError::CodeMismatch(_)));
@@ -443,7 +454,10 @@ fn a_totp_code_signs_in_once_per_time_step() {
     let code = totp::code_at(&secret, step);
     let t = turn(&p, &c, &u);
     let o = software_token::answer(&t, &code).unwrap();
-    assert!(matches!(o, Outcome::Tokens(Change::UseTotpStep(s)) if s == step), "{o:?}");
+    assert!(
+        matches!(o, Outcome::Tokens(Change::UseTotpStep(s)) if s == step),
+        "{o:?}"
+    );
 
     // Once that step is used, the same code is refused without counting toward the lockout.
     let mut used = u.clone();
@@ -486,7 +500,10 @@ fn select_mfa_type_opens_the_chosen_factor_and_refuses_others() {
     let app = prompt(select_mfa::answer(&t, options, "SOFTWARE_TOKEN_MFA").unwrap());
     assert!(matches!(app.challenge, Challenge::SoftwareTokenMfa));
     let e = refused(select_mfa::answer(&t, &options[..2], "EMAIL_OTP"));
-    assert!(matches!(e, DomainError::InvalidParameter(m) if m.contains("EMAIL_OTP")), "not among the options");
+    assert!(
+        matches!(e, DomainError::InvalidParameter(m) if m.contains("EMAIL_OTP")),
+        "not among the options"
+    );
 }
 
 // --- MFA_SETUP --------------------------------------------------------------------------------
@@ -566,7 +583,12 @@ fn mfa_setup_with_an_email_opens_an_email_code_to_it() {
 
     let e = refused(mfa_setup::answer(&t, &[Factor::Email], false, Some("not an email")));
     assert!(matches!(e, DomainError::InvalidParameter(_)), "{e:?}");
-    let e = refused(mfa_setup::answer(&t, &[Factor::SoftwareToken], false, Some("a@example.com")));
+    let e = refused(mfa_setup::answer(
+        &t,
+        &[Factor::SoftwareToken],
+        false,
+        Some("a@example.com"),
+    ));
     assert!(matches!(e, DomainError::InvalidParameter(_)), "email is not on offer");
     let e = mfa_setup::setup_step(&u, vec![Factor::Email], mfa_setup::SetupStep::Associate, NOW).err();
     assert!(matches!(e, Some(DomainError::SoftwareTokenMfaNotFound(_))));
@@ -581,8 +603,14 @@ fn the_step_after_the_first_factor_follows_pool_and_user() {
     let optional = pool(UserPoolMfaType::Optional);
     let on = pool(UserPoolMfaType::On);
     let plain = user();
-    assert!(matches!(next::after_first_factor(&turn(&off, &c, &plain)), Ok(Outcome::Tokens(_))));
-    assert!(matches!(next::after_first_factor(&turn(&optional, &c, &plain)), Ok(Outcome::Tokens(_))));
+    assert!(matches!(
+        next::after_first_factor(&turn(&off, &c, &plain)),
+        Ok(Outcome::Tokens(_))
+    ));
+    assert!(matches!(
+        next::after_first_factor(&turn(&optional, &c, &plain)),
+        Ok(Outcome::Tokens(_))
+    ));
     let mut sms = user();
     sms.mfa.sms_enabled = true;
     let pr = prompt(next::after_first_factor(&turn(&optional, &c, &sms)).unwrap());

@@ -520,7 +520,6 @@ impl Store for PgStore {
         row.try_get(0).map_err(from_pg)
     }
 
-
     async fn create_group(&self, group: &Group) -> StoreResult<()> {
         // A missing pool fails the foreign key (NotFound), a taken name the key (Conflict).
         let data = encode(group)?;

@@ -680,7 +680,6 @@ impl Store for SqliteStore {
         Ok(self.read().revoked.contains(origin_jti))
     }
 
-
     async fn create_group(&self, group: &Group) -> StoreResult<()> {
         let g = group.clone();
         self.writer
