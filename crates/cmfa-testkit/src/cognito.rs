@@ -104,3 +104,14 @@ pub fn service_fail<E: ProvideErrorMetadata + Debug>(e: SdkError<E>) -> (u16, St
         .to_owned();
     (status, code, e.message().unwrap_or("").to_owned())
 }
+
+/// The TOTP code for `secret` (Base32, as AssociateSoftwareToken returns it) at Unix time `t`,
+/// computed by totp-rs (an implementation independent of the server's).
+pub fn totp_at(secret: &str, t: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("SecretCode is Base32");
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .expect("a valid TOTP")
+        .generate(t)
+}

@@ -35,3 +35,14 @@ pub fn six_digit_code(text: &str) -> String {
     assert_eq!(digits.len(), 1, "one 6-digit code in {text:?}");
     digits[0].to_owned()
 }
+
+/// The one run of exactly `digits` digits in `text` (a code in a message body).
+pub fn code(text: &str, digits: usize) -> String {
+    let runs: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(runs.len(), 1, "one code in {text:?}");
+    assert_eq!(runs[0].len(), digits, "a {digits}-digit code in {text:?}");
+    runs[0].to_owned()
+}

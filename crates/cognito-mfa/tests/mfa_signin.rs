@@ -23,7 +23,7 @@ use cip::types::{
 };
 use cmfa_core::Clock;
 use cmfa_core::clock::FixedClock;
-use cmfa_testkit::cognito::{ALL_FLOWS, attr, developer_email, recovery, service_err, service_fail};
+use cmfa_testkit::cognito::{ALL_FLOWS, attr, developer_email, recovery, service_err, service_fail, totp_at};
 use cmfa_testkit::{Options, TestServer, outbox, sdk_client};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Debug;
@@ -43,16 +43,7 @@ const SNS_ROLE: &str = "arn:aws:iam::123456789012:role/sms";
 // Helpers: codes, errors
 // ---------------------------------------------------------------------------------------------
 
-/// The one run of exactly `digits` digits in `text`.
-fn code_in(text: &str, digits: usize) -> String {
-    let runs: Vec<&str> = text
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .collect();
-    assert_eq!(runs.len(), 1, "one code in {text:?}");
-    assert_eq!(runs[0].len(), digits, "a {digits}-digit code in {text:?}");
-    runs[0].to_owned()
-}
+use cmfa_testkit::outbox::code as code_in;
 
 /// A failed call: (HTTP status, `__type`, message). Never a dispatch failure.
 type Fail = (u16, String, String);
@@ -68,16 +59,6 @@ fn assert_fail(f: &Fail, code: &str, message: Option<&str>) {
 
 fn real_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("time").as_secs()
-}
-
-/// The TOTP code for `secret` (Base32, as AssociateSoftwareToken returns it) at `t`, by totp-rs.
-fn totp_at(secret: &str, t: u64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .expect("SecretCode is Base32");
-    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
-        .expect("a valid TOTP")
-        .generate(t)
 }
 
 /// A 6-digit code that no step of the ±1 window around `t` produces.

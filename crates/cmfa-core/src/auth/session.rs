@@ -2,6 +2,7 @@
 //! answer any step, and so a restart loses nothing.
 
 use super::srp::ServerEphemeral;
+use crate::signin::choice::FirstFactor;
 use crate::user::mfa::Factor;
 use cmfa_wire::shapes::ChallengeNameType;
 use serde::{Deserialize, Serialize};
@@ -42,12 +43,22 @@ pub enum Challenge {
         #[serde(default)]
         destination: String,
     },
-    /// An email code was sent (MFA) to `destination`; only its hash is kept.
+    /// An email code was sent to `destination` (for MFA, or as the first factor of USER_AUTH
+    /// when `first_factor`); only its hash is kept.
     EmailOtp {
         code_hash: String,
         #[serde(default)]
         destination: String,
+        #[serde(default)]
+        first_factor: bool,
     },
+    /// USER_AUTH's passwordless SMS code, sent to `destination`; only its hash is kept.
+    SmsOtp { code_hash: String, destination: String },
+    /// USER_AUTH without a preference: the user picks one of these first factors.
+    SelectChallenge { options: Vec<FirstFactor> },
+    /// Not a challenge: ConfirmSignUp's `Session`, with which InitiateAuth USER_AUTH signs the
+    /// newly confirmed user in (the confirmation code was the first factor).
+    SignUpConfirmed,
     /// A code from the user's authenticator app.
     SoftwareTokenMfa,
     /// The user picks one of these factors.
@@ -57,9 +68,10 @@ pub enum Challenge {
 }
 
 impl Challenge {
-    /// The challenge's wire name, as the reply names it and the answer must repeat it.
-    pub fn kind(&self) -> ChallengeNameType {
-        match self {
+    /// The challenge's wire name, as the reply names it and the answer must repeat it (none for
+    /// a ConfirmSignUp session).
+    pub fn kind(&self) -> Option<ChallengeNameType> {
+        Some(match self {
             Challenge::PasswordVerifier { .. } => ChallengeNameType::PasswordVerifier,
             Challenge::NewPasswordRequired => ChallengeNameType::NewPasswordRequired,
             Challenge::SmsMfa { .. } => ChallengeNameType::SmsMfa,
@@ -67,12 +79,15 @@ impl Challenge {
             Challenge::SoftwareTokenMfa => ChallengeNameType::SoftwareTokenMfa,
             Challenge::SelectMfaType { .. } => ChallengeNameType::SelectMfaType,
             Challenge::MfaSetup { .. } => ChallengeNameType::MfaSetup,
-        }
+            Challenge::SmsOtp { .. } => ChallengeNameType::SmsOtp,
+            Challenge::SelectChallenge { .. } => ChallengeNameType::SelectChallenge,
+            Challenge::SignUpConfirmed => return None,
+        })
     }
 
     /// The wire name as text.
     pub fn name(&self) -> &'static str {
-        self.kind().as_str()
+        self.kind().map_or("SIGN_UP_CONFIRMED", ChallengeNameType::as_str)
     }
 }
 

@@ -14,7 +14,9 @@ impl Service {
     pub async fn initiate_auth(&self, req: InitiateAuthRequest) -> Result<InitiateAuthResponse> {
         let (client, pool) = self.load_client_any(&req.client_id).await?;
         let p = req.auth_parameters.unwrap_or_default();
-        let reply = self.start_sign_in(&pool, &client, req.auth_flow, &p, false).await?;
+        let reply = self
+            .start_sign_in(&pool, &client, req.auth_flow, &p, false, req.session.as_deref())
+            .await?;
         Ok(reply.into())
     }
 
@@ -26,7 +28,9 @@ impl Service {
         let pool = self.load_pool(caller, &req.user_pool_id).await?;
         let client = self.load_client(&pool.id, &req.client_id).await?;
         let p = req.auth_parameters.unwrap_or_default();
-        let reply = self.start_sign_in(&pool, &client, req.auth_flow, &p, true).await?;
+        let reply = self
+            .start_sign_in(&pool, &client, req.auth_flow, &p, true, req.session.as_deref())
+            .await?;
         Ok(reply.into())
     }
 

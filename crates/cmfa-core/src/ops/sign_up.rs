@@ -1,17 +1,23 @@
 //! Sign-up: SignUp, ConfirmSignUp, ResendConfirmationCode and AdminConfirmSignUp.
 
 use super::{Caller, Service};
-use crate::client::check_secret_hash;
+use crate::client::{self, check_secret_hash};
 use crate::error::{DomainError, Result};
 use crate::messages::CLIENT_USER_NOT_FOUND;
+use crate::signin::choice;
 use crate::user::codes::CodePurpose;
 use crate::user::delivery::{delivery_details, verification_target};
 use crate::user::password::check_policy;
 use crate::user::{attributes, delivery};
 use cmfa_wire::shapes::{
     AdminConfirmSignUpRequest, AdminConfirmSignUpResponse, ConfirmSignUpRequest, ConfirmSignUpResponse,
-    ResendConfirmationCodeRequest, ResendConfirmationCodeResponse, SignUpRequest, SignUpResponse, UserStatusType,
+    ExplicitAuthFlowsType, ResendConfirmationCodeRequest, ResendConfirmationCodeResponse, SignUpRequest,
+    SignUpResponse, UserStatusType,
 };
+
+/// SignUp without a password in a pool that allows no passwordless first factor (ours: AWS's
+/// text is not on record).
+const PASSWORD_NEEDED: &str = "A password is required: the user pool allows no first factor without one (Policies.SignInPolicy.AllowedFirstAuthFactors).";
 
 impl Service {
     pub async fn sign_up(&self, req: SignUpRequest) -> Result<SignUpResponse> {
@@ -22,12 +28,19 @@ impl Service {
         attributes::check_writable(&pool, &attrs, true)?;
         let mut user = self.new_user(&pool, &req.username, attrs)?;
         attributes::check_required(&pool, &user.attributes)?;
-        if let Some(pw) = &req.password {
-            check_policy(&pool.password_policy(), pw)?;
-            user.password = Some(
-                self.new_password(&pool.id, &user.username, pw, false, user.created)
-                    .await?,
-            );
+        match &req.password {
+            Some(pw) => {
+                check_policy(&pool.password_policy(), pw)?;
+                user.password = Some(
+                    self.new_password(&pool.id, &user.username, pw, false, user.created)
+                        .await?,
+                );
+            }
+            // A passwordless user needs a first factor without a password to sign in with.
+            None if !choice::passwordless_pool(&pool) => {
+                return Err(DomainError::InvalidParameter(PASSWORD_NEEDED.into()));
+            }
+            None => {}
         }
         let mut details = None;
         let mut message = None;
@@ -72,8 +85,15 @@ impl Service {
         }
         user.status = UserStatusType::Confirmed;
         user.fresh_from_sign_up = true;
-        self.save_user(&pool, &key, user, None).await?;
-        Ok(ConfirmSignUpResponse { session: None })
+        let user = self.save_user(&pool, &key, user, None).await?;
+        // A client that may use USER_AUTH gets a Session that signs the user in at once (the
+        // code just given was the first factor).
+        let session = if client::allows(&client.config, ExplicitAuthFlowsType::AllowUserAuth) {
+            Some(self.open_sign_up_session(&pool, &client, &user.username).await?)
+        } else {
+            None
+        };
+        Ok(ConfirmSignUpResponse { session })
     }
 
     pub async fn resend_confirmation_code(

@@ -111,11 +111,10 @@ fn apply_settings(user: &mut User, options: &[MFAOptionType]) -> Result<()> {
     Ok(())
 }
 
-fn configured_factors(u: &User) -> Option<Vec<AuthFactorType>> {
-    let mut v = Vec::new();
-    if u.password.is_some() {
-        v.push(AuthFactorType::Password);
-    }
+/// `ConfiguredUserAuthFactors`: the USER_AUTH first factors the user has set up (see
+/// [`crate::signin::choice::configured`]), and SOFTWARE_TOKEN for a registered authenticator.
+fn configured_factors(pool: &UserPool, u: &User) -> Option<Vec<AuthFactorType>> {
+    let mut v = crate::signin::choice::configured(pool, u);
     if u.mfa.totp.is_some() {
         v.push(AuthFactorType::SoftwareToken);
     }
@@ -234,11 +233,11 @@ impl Service {
     }
 
     pub async fn get_user_auth_factors(&self, req: GetUserAuthFactorsRequest) -> Result<GetUserAuthFactorsResponse> {
-        let (_, _, u, _) = self.authenticate(&req.access_token).await?;
+        let (pool, _, u, _) = self.authenticate(&req.access_token).await?;
         Ok(GetUserAuthFactorsResponse {
             preferred_mfa_setting: u.mfa.preferred.map(|f| f.as_str().to_owned()),
             user_mfa_setting_list: u.mfa.setting_list(),
-            configured_user_auth_factors: configured_factors(&u),
+            configured_user_auth_factors: configured_factors(&pool, &u),
             username: u.username,
         })
     }
@@ -253,7 +252,7 @@ impl Service {
         Ok(AdminGetUserAuthFactorsResponse {
             preferred_mfa_setting: u.mfa.preferred.map(|f| f.as_str().to_owned()),
             user_mfa_setting_list: u.mfa.setting_list(),
-            configured_user_auth_factors: configured_factors(&u),
+            configured_user_auth_factors: configured_factors(&pool, &u),
             username: u.username,
         })
     }

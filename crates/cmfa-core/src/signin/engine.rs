@@ -5,18 +5,19 @@
 //! can answer the next step. A session is consumed in the same write that opens the next one or
 //! records the sign-in.
 
+use super::choice::FirstFactor;
 use super::decoy::{hides_existence, unknown_user};
 use super::mfa_setup::{self, SetupStep};
 use super::mint::Grant;
 use super::otp::Medium;
-use super::params::{self, Answer, Start};
+use super::params::{self, Answer, Choice, Start};
 use super::password_verifier::{Proof, State};
 use super::{
     Change, Outcome, Prompt, Reply, Turn, new_password, next, otp, password, password_verifier, select_mfa,
-    software_token, srp,
+    software_token, srp, user_auth,
 };
 use crate::auth::refresh;
-use crate::auth::session::{AuthSession, Challenge, EXPIRED_SESSION, INVALID_SESSION, USED_SESSION};
+use crate::auth::session::{AuthSession, Challenge, EXPIRED_SESSION, INVALID_SESSION, USED_SESSION, new_session_id};
 use crate::client::{self, AppClient, check_secret_hash};
 use crate::error::{DomainError, Result};
 use crate::messages::{BAD_CREDENTIALS, USER_NOT_FOUND};
@@ -24,10 +25,13 @@ use crate::ops::Service;
 use crate::pool::UserPool;
 use crate::store::{StepWrite, StoreError};
 use crate::user::{User, username_key};
-use cmfa_wire::shapes::AuthFlowType;
+use cmfa_wire::shapes::{AuthFlowType, UserPoolTierType};
 use std::collections::BTreeMap;
 
 type Map = BTreeMap<String, String>;
+
+/// USER_AUTH in a LITE pool (ours: AWS's text is not on record).
+const USER_AUTH_LITE: &str = "Choice-based sign-in (USER_AUTH) is not available in the LITE feature plan. Change UserPoolTier to ESSENTIALS or PLUS.";
 
 /// The user changed under a step; the client may simply retry.
 const USER_CHANGED: &str = "The user changed during this step; try again.";
@@ -53,6 +57,7 @@ impl Service {
         flow: AuthFlowType,
         parameters: &Map,
         admin: bool,
+        session: Option<&str>,
     ) -> Result<Reply> {
         let req = params::parse_start(flow, parameters, admin, client)?;
         let secret_hash = req.secret_hash.as_deref();
@@ -82,7 +87,88 @@ impl Service {
                 }
             }
             Start::Refresh { token } => self.refresh_sign_in(pool, client, &token, secret_hash).await,
+            Start::UserAuth { username, preferred } => {
+                if pool.tier() == UserPoolTierType::Lite {
+                    return Err(DomainError::FeatureUnavailableInTier(USER_AUTH_LITE.into()));
+                }
+                check_secret_hash(client, &username, secret_hash)?;
+                if let Some(id) = session {
+                    return self.sign_in_confirmed(pool, client, &username, id).await;
+                }
+                let Some((key, user)) = self.find_user(pool, &username).await? else {
+                    return self.unknown_user_auth(pool, client, &username, preferred).await;
+                };
+                let t = self.turn(pool, client, &key, &user);
+                let outcome = user_auth::start(&t, preferred.as_ref()).await?;
+                self.settle(&t, None, outcome).await
+            }
         }
+    }
+
+    /// USER_AUTH naming no user. With existence errors hidden, what a user with a password
+    /// would get (SELECT_CHALLENGE over the password factors, a PASSWORD_VERIFIER no proof can
+    /// satisfy, or the cost of a password check), so the cases look alike until an answer fails.
+    async fn unknown_user_auth(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        preferred: Option<Choice>,
+    ) -> Result<Reply> {
+        if !hides_existence(client) {
+            return Err(unknown_user(client));
+        }
+        let offered = vec![FirstFactor::Password, FirstFactor::PasswordSrp];
+        let (user_id, outcome) = match preferred {
+            Some(Choice::Password(pw)) => {
+                self.spend_password_check(&pw).await?;
+                return Err(unknown_user(client));
+            }
+            Some(Choice::PasswordSrp { srp_a }) => {
+                let (user_id, verifier) = self.decoy_srp_user(pool, username).await?;
+                let outcome = srp::start(&self.compute, &user_id, verifier, &srp_a).await?;
+                (user_id, outcome)
+            }
+            _ => (username.to_owned(), user_auth::select_challenge(&offered)?),
+        };
+        match user_auth::offering(outcome, offered) {
+            Outcome::Challenge(p) => self.open_prompt(pool, client, "", &user_id, None, *p).await,
+            _ => Err(DomainError::Internal("a decoy opens a challenge".into())),
+        }
+    }
+
+    /// InitiateAuth USER_AUTH with ConfirmSignUp's Session: the confirmation code was the first
+    /// factor, so the user signs in without being asked again (once, straight after sign-up).
+    async fn sign_in_confirmed(&self, pool: &UserPool, client: &AppClient, username: &str, id: &str) -> Result<Reply> {
+        let invalid = || DomainError::NotAuthorized(INVALID_SESSION.into());
+        let s = self.open_session(client, id).await?;
+        if !matches!(s.challenge, Challenge::SignUpConfirmed) {
+            return Err(invalid());
+        }
+        let (key, user) = self.find_user(pool, &s.username).await?.ok_or_else(invalid)?;
+        if !self.names(pool, &key, username).await? || !user.fresh_from_sign_up {
+            return Err(invalid());
+        }
+        super::may_answer(&self.turn(pool, client, &key, &user))?;
+        self.finish(pool, client, &key, &user, Some(&s.id), Change::None).await
+    }
+
+    /// Whether `typed` (a username or an alias) names the user stored under `key`; loads a user
+    /// only when `typed` is not that user's own name.
+    async fn names(&self, pool: &UserPool, key: &str, typed: &str) -> Result<bool> {
+        Ok(username_key(pool, typed) == key || self.find_user(pool, typed).await?.is_some_and(|(k, _)| k == key))
+    }
+
+    /// The session ConfirmSignUp hands out (see [`Self::sign_in_confirmed`]).
+    pub(crate) async fn open_sign_up_session(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+    ) -> Result<String> {
+        let s = self.session_for(pool, client, username, new_session_id(), Challenge::SignUpConfirmed);
+        self.store.put_session(&s).await?;
+        Ok(s.id)
     }
 
     /// RespondToAuthChallenge / AdminRespondToAuthChallenge.
@@ -99,7 +185,7 @@ impl Service {
             params::session_ref(challenge, session, responses)?;
         let s = self.open_session(client, &id).await?;
         // The one check of which challenge the session waits on, against its typed state.
-        if s.challenge.kind() != challenge {
+        if s.challenge.kind() != Some(challenge) {
             return Err(DomainError::NotAuthorized(INVALID_SESSION.into()));
         }
         let who = params::identity(responses)?;
@@ -107,8 +193,7 @@ impl Service {
         let found = self.find_user(pool, &s.username).await?;
         // The answer must name the session's user (by username or alias).
         if let Some((key, _)) = &found
-            && username_key(pool, &who.username) != *key
-            && self.find_user(pool, &who.username).await?.map(|(k, _)| k).as_ref() != Some(key)
+            && !self.names(pool, key, &who.username).await?
         {
             return Err(DomainError::NotAuthorized(INVALID_SESSION.into()));
         }
@@ -123,8 +208,15 @@ impl Service {
         }
         let answer = params::parse_answer(challenge, responses)?;
         let Some((key, user)) = found else {
-            let e = match answer {
+            let e = match &answer {
                 Answer::PasswordVerifier { .. } => BAD_CREDENTIALS,
+                // A decoy SELECT_CHALLENGE (see `unknown_user_auth`).
+                Answer::SelectChallenge { choice } => {
+                    if let Choice::Password(pw) = choice {
+                        self.spend_password_check(pw).await?;
+                    }
+                    BAD_CREDENTIALS
+                }
                 _ => INVALID_SESSION,
             };
             return Err(DomainError::NotAuthorized(e.into()));
@@ -167,8 +259,17 @@ impl Service {
             (Challenge::SmsMfa { code_hash, destination }, Answer::SmsMfa { code }) => {
                 otp::answer(&t, Medium::Sms, &s.id, code_hash, destination, code)?
             }
-            (Challenge::EmailOtp { code_hash, destination }, Answer::EmailOtp { code }) => {
-                otp::answer(&t, Medium::Email, &s.id, code_hash, destination, code)?
+            (
+                Challenge::EmailOtp {
+                    code_hash, destination, ..
+                },
+                Answer::EmailOtp { code },
+            ) => otp::answer(&t, Medium::Email, &s.id, code_hash, destination, code)?,
+            (Challenge::SmsOtp { code_hash, destination }, Answer::SmsOtp { code }) => {
+                otp::answer(&t, Medium::Sms, &s.id, code_hash, destination, code)?
+            }
+            (Challenge::SelectChallenge { options }, Answer::SelectChallenge { choice }) => {
+                user_auth::answer(&t, options, choice).await?
             }
             (Challenge::SoftwareTokenMfa, Answer::SoftwareTokenMfa { code }) => software_token::answer(&t, code)?,
             (Challenge::SelectMfaType { options }, Answer::SelectMfaType { answer }) => {
@@ -242,10 +343,13 @@ impl Service {
                 .await?;
         }
         Ok(Reply {
-            challenge: Some(session.challenge.kind()),
+            challenge: session.challenge.kind(),
             session: p.session_in_reply.then_some(session.id),
             parameters: p.parameters,
             result: None,
+            available: p
+                .available
+                .map(|a| a.into_iter().map(FirstFactor::challenge_name).collect()),
         })
     }
 
@@ -285,7 +389,7 @@ impl Service {
     }
 
     /// A new sign-in session for `username`, expiring after the client's session lifetime.
-    fn session_for(
+    pub(crate) fn session_for(
         &self,
         pool: &UserPool,
         client: &AppClient,

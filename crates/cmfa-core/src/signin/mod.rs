@@ -10,19 +10,21 @@
 //!    answer and a [`Turn`] (pool, client, the user loaded once, the time). Transitions write
 //!    nothing, so they are tested in-process without a store (`tests`).
 //!    - first factors: [`password`] (USER_PASSWORD_AUTH and the admin flows), [`srp`]
-//!      (USER_SRP_AUTH), [`refresh`] (REFRESH_TOKEN_AUTH);
-//!    - answers: [`password_verifier`], [`new_password`], [`otp`] (SMS_MFA, EMAIL_OTP),
-//!      [`software_token`], [`select_mfa`], [`mfa_setup`];
+//!      (USER_SRP_AUTH), [`refresh`] (REFRESH_TOKEN_AUTH), [`user_auth`] (USER_AUTH: a
+//!      preferred factor or SELECT_CHALLENGE over what [`choice`] finds available);
+//!    - answers: [`password_verifier`], [`new_password`], [`otp`] (SMS_MFA, EMAIL_OTP, SMS_OTP),
+//!      [`software_token`], [`select_mfa`], [`mfa_setup`], SELECT_CHALLENGE in [`user_auth`];
 //!    - [`next`]: what follows a first factor (account checks, NEW_PASSWORD_REQUIRED, the MFA
 //!      decision of [`crate::mfa::policy`]) and the code challenges it opens.
 //! 3. **Persist** ([`engine`]): the outcome is written in one unit of work (the answered
 //!    session used, the user if the step changed it, the next session, the code's message) and
 //!    rendered into a [`Reply`]; tokens are minted by the one function in [`mint`].
 //!
-//! A new flow (SELECT_CHALLENGE, an EMAIL_OTP/SMS_OTP first factor, WEB_AUTHN, DEVICE_SRP_AUTH,
-//! step-up) is one more `Start` or `Answer` variant, one more [`Challenge`] state and one more
-//! module returning an [`Outcome`].
+//! A new flow (WEB_AUTHN, DEVICE_SRP_AUTH, step-up) is one more `Start` or `Answer` variant, one
+//! more [`Challenge`] state and one more module returning an [`Outcome`]; a passkey is one more
+//! [`choice::FirstFactor`].
 
+pub mod choice;
 pub(crate) mod decoy;
 pub(crate) mod engine;
 pub(crate) mod mfa_setup;
@@ -39,6 +41,7 @@ pub(crate) mod software_token;
 pub(crate) mod srp;
 #[cfg(test)]
 mod tests;
+pub(crate) mod user_auth;
 
 use crate::auth::session::{Challenge, new_session_id};
 use crate::client::AppClient;
@@ -93,6 +96,8 @@ pub(crate) struct Prompt {
     /// Whether the reply carries the `Session` (PASSWORD_VERIFIER's does not: its SECRET_BLOCK
     /// names the session).
     pub session_in_reply: bool,
+    /// USER_AUTH: the first factors the user could choose (`AvailableChallenges`).
+    pub available: Option<Vec<choice::FirstFactor>>,
 }
 
 impl Prompt {
@@ -109,6 +114,7 @@ impl Prompt {
             user: None,
             message: None,
             session_in_reply: true,
+            available: None,
         }
     }
 
@@ -173,6 +179,8 @@ pub struct Reply {
     pub session: Option<String>,
     pub parameters: BTreeMap<String, String>,
     pub result: Option<AuthenticationResultType>,
+    /// USER_AUTH's `AvailableChallenges`.
+    pub available: Option<Vec<ChallengeNameType>>,
 }
 
 /// Renders a [`Reply`] into each of the four response shapes (the same five members each).
@@ -185,7 +193,7 @@ macro_rules! render_reply {
                     session: r.session,
                     challenge_parameters: Some(r.parameters),
                     authentication_result: r.result,
-                    available_challenges: None,
+                    available_challenges: r.available,
                 }
             }
         }

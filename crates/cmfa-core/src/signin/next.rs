@@ -3,24 +3,16 @@
 //! then the MFA step [`crate::mfa::policy::next_step`] decides; and the code challenges
 //! (SMS_MFA, EMAIL_OTP) that step and SELECT_MFA_TYPE open.
 
+use super::otp::{self, CodeUse, Medium};
 use super::{Change, Outcome, Prompt, Turn, base_parameters};
-use crate::auth::session::{Challenge, code_hash, new_session_id};
+use crate::auth::session::Challenge;
 use crate::error::{DomainError, Result};
 use crate::messages::{NOT_CONFIRMED, USER_DISABLED};
 use crate::mfa::policy::{Next, next_step};
-use crate::outbound::{Channel, OutboundMessage};
 use crate::pool::UserPool;
 use crate::user::User;
-use crate::user::codes::new_code;
-use crate::user::delivery::{mask_email, mask_phone};
 use crate::user::mfa::Factor;
 use cmfa_wire::shapes::UserStatusType;
-
-/// AWS's default SMS MFA text.
-const DEFAULT_SMS_TEXT: &str = "Your authentication code is {####}.";
-/// Ours: AWS's default email MFA texts are not on record.
-const DEFAULT_EMAIL_SUBJECT: &str = "Your verification code";
-const DEFAULT_EMAIL_TEXT: &str = "Your verification code is {####}.";
 
 /// After the first factor.
 pub(crate) fn after_first_factor(t: &Turn<'_>) -> Result<Outcome> {
@@ -114,12 +106,10 @@ pub(crate) fn mfa(pool: &UserPool, user: &User) -> Result<Outcome> {
     }
 }
 
-/// The challenge for factor `f`: for SMS and email a fresh code, kept only as a hash salted
-/// with the session id, and its message; for TOTP the device's name.
+/// The challenge for factor `f`: for SMS and email a fresh code (see [`otp::code_prompt`]);
+/// for TOTP the device's name.
 pub(crate) fn factor_prompt(pool: &UserPool, user: &User, f: Factor) -> Prompt {
-    let mut parameters = base_parameters(user);
-    let session_id = new_session_id();
-    let sms = match f {
+    let medium = match f {
         Factor::SoftwareToken => {
             let name = user
                 .mfa
@@ -127,71 +117,14 @@ pub(crate) fn factor_prompt(pool: &UserPool, user: &User, f: Factor) -> Prompt {
                 .as_ref()
                 .and_then(|t| t.friendly_name.clone())
                 .unwrap_or_else(|| "Unknown".into());
+            let mut parameters = base_parameters(user);
             parameters.insert("FRIENDLY_DEVICE_NAME".into(), name);
-            return Prompt::with_id(session_id, Challenge::SoftwareTokenMfa, parameters);
+            return Prompt::new(Challenge::SoftwareTokenMfa, parameters);
         }
-        Factor::Sms => true,
-        Factor::Email => false,
+        Factor::Sms => Medium::Sms,
+        Factor::Email => Medium::Email,
     };
-    let destination = user
-        .attr(if sms { "phone_number" } else { "email" })
-        .unwrap_or_default()
-        .to_owned();
-    // SMS MFA codes have 6 digits, email codes 8 (reference §5).
-    let code = new_code(if sms { 6 } else { 8 });
-    parameters.insert(
-        "CODE_DELIVERY_DELIVERY_MEDIUM".into(),
-        if sms { "SMS" } else { "EMAIL" }.into(),
-    );
-    parameters.insert(
-        "CODE_DELIVERY_DESTINATION".into(),
-        if sms {
-            mask_phone(&destination)
-        } else {
-            mask_email(&destination)
-        },
-    );
-    let (subject, body) = if sms {
-        let t = pool
-            .config
-            .sms_authentication_message
-            .as_deref()
-            .unwrap_or(DEFAULT_SMS_TEXT);
-        (None, t.replace("{####}", &code))
-    } else {
-        let e = pool.mfa.email.as_ref();
-        let subject = e
-            .and_then(|e| e.subject.clone())
-            .unwrap_or_else(|| DEFAULT_EMAIL_SUBJECT.into());
-        let t = e
-            .and_then(|e| e.message.clone())
-            .unwrap_or_else(|| DEFAULT_EMAIL_TEXT.into());
-        (Some(subject), t.replace("{####}", &code))
-    };
-    let code_hash = code_hash(&session_id, &code);
-    let challenge = if sms {
-        Challenge::SmsMfa {
-            code_hash,
-            destination: destination.clone(),
-        }
-    } else {
-        Challenge::EmailOtp {
-            code_hash,
-            destination: destination.clone(),
-        }
-    };
-    let message = OutboundMessage {
-        pool_id: pool.id.clone(),
-        username: user.username.clone(),
-        channel: if sms { Channel::Sms } else { Channel::Email },
-        destination,
-        subject,
-        body,
-        purpose: if sms { "SMS_MFA" } else { "EMAIL_OTP" }.into(),
-    };
-    let mut prompt = Prompt::with_id(session_id, challenge, parameters);
-    prompt.message = Some(message);
-    prompt
+    otp::code_prompt(pool, user, medium, CodeUse::Mfa)
 }
 
 /// `MFAS_CAN_CHOOSE` / `MFAS_CAN_SETUP` text, for the messages that repeat it.

@@ -2,6 +2,7 @@
 //! types, with AWS's errors for what a flow or challenge needs and did not get. This is the only
 //! module that reads the two string maps; unknown members are ignored, as AWS ignores them.
 
+use super::choice::FirstFactor;
 use crate::auth::session::session_in_secret_block;
 use crate::client::{self, AppClient};
 use crate::error::{DomainError, Result};
@@ -30,6 +31,57 @@ pub(crate) enum Start {
     Srp { username: String, srp_a: String },
     /// REFRESH_TOKEN_AUTH / REFRESH_TOKEN (the username comes from the token).
     Refresh { token: String },
+    /// USER_AUTH, with the factor named by `PREFERRED_CHALLENGE` if any.
+    UserAuth {
+        username: String,
+        preferred: Option<Choice>,
+    },
+}
+
+/// A first factor chosen in USER_AUTH (`PREFERRED_CHALLENGE`, or SELECT_CHALLENGE's `ANSWER`),
+/// with what it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Choice {
+    Password(String),
+    PasswordSrp {
+        srp_a: String,
+    },
+    EmailOtp,
+    SmsOtp,
+    /// WEB_AUTHN: no passkey can be used here yet, so it is never available (the preference
+    /// then falls back to SELECT_CHALLENGE, an ANSWER is refused).
+    WebAuthn,
+}
+
+impl Choice {
+    /// Reads a choice named `name`, with the members it needs from `p`.
+    fn parse(name: &str, what: &str, p: &Map) -> Result<Choice> {
+        Ok(match name {
+            "PASSWORD" => Choice::Password(need(p, "PASSWORD")?),
+            "PASSWORD_SRP" => Choice::PasswordSrp {
+                srp_a: need(p, "SRP_A")?,
+            },
+            "EMAIL_OTP" => Choice::EmailOtp,
+            "SMS_OTP" => Choice::SmsOtp,
+            "WEB_AUTHN" => Choice::WebAuthn,
+            other => {
+                return Err(DomainError::InvalidParameter(format!(
+                    "Invalid {what} {other}: choose one of PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN"
+                )));
+            }
+        })
+    }
+
+    /// The first factor this is, if this server offers it.
+    pub(crate) fn factor(&self) -> Option<FirstFactor> {
+        match self {
+            Choice::Password(_) => Some(FirstFactor::Password),
+            Choice::PasswordSrp { .. } => Some(FirstFactor::PasswordSrp),
+            Choice::EmailOtp => Some(FirstFactor::EmailOtp),
+            Choice::SmsOtp => Some(FirstFactor::SmsOtp),
+            Choice::WebAuthn => None,
+        }
+    }
 }
 
 /// A parsed `InitiateAuth` request.
@@ -81,7 +133,18 @@ pub(crate) fn parse_start(flow: AuthFlowType, p: &Map, admin: bool, client: &App
                 token: need(p, "REFRESH_TOKEN")?,
             }
         }
-        AuthFlowType::CustomAuth | AuthFlowType::UserAuth => {
+        AuthFlowType::UserAuth => {
+            if !allows(ExplicitAuthFlowsType::AllowUserAuth) {
+                return Err(flow_not_enabled(flow));
+            }
+            let username = need(p, "USERNAME")?;
+            let preferred = match p.get("PREFERRED_CHALLENGE") {
+                Some(name) => Some(Choice::parse(name, "PREFERRED_CHALLENGE", p)?),
+                None => None,
+            };
+            Start::UserAuth { username, preferred }
+        }
+        AuthFlowType::CustomAuth => {
             return Err(DomainError::InvalidParameter(format!(
                 "{} is not supported by this server yet (docs/compatibility.md).",
                 flow.as_str()
@@ -123,6 +186,12 @@ pub(crate) enum Answer {
         /// An address to set up email MFA with (`EMAIL`, or `email` as some clients send it).
         email: Option<String>,
     },
+    SmsOtp {
+        code: String,
+    },
+    SelectChallenge {
+        choice: Choice,
+    },
 }
 
 /// Which stored session an answer continues.
@@ -152,7 +221,9 @@ pub(crate) fn check_supported(challenge: ChallengeNameType) -> Result<()> {
         | C::EmailOtp
         | C::SoftwareTokenMfa
         | C::SelectMfaType
-        | C::MfaSetup => Ok(()),
+        | C::MfaSetup
+        | C::SmsOtp
+        | C::SelectChallenge => Ok(()),
         other => Err(DomainError::InvalidParameter(format!(
             "The challenge {} is not supported by this server yet (docs/compatibility.md).",
             other.as_str()
@@ -217,6 +288,12 @@ pub(crate) fn parse_answer(challenge: ChallengeNameType, r: &Map) -> Result<Answ
         },
         ChallengeNameType::SelectMfaType => Answer::SelectMfaType {
             answer: need(r, "ANSWER")?,
+        },
+        ChallengeNameType::SmsOtp => Answer::SmsOtp {
+            code: need(r, "SMS_OTP_CODE")?,
+        },
+        ChallengeNameType::SelectChallenge => Answer::SelectChallenge {
+            choice: Choice::parse(&need(r, "ANSWER")?, "ANSWER", r)?,
         },
         _ => Answer::MfaSetup {
             email: r.get("EMAIL").or_else(|| r.get("email")).cloned(),
@@ -364,6 +441,51 @@ mod tests {
         let r = parse_start(AuthFlowType::UserSrpAuth, &map(&[("USERNAME", "a")]), false, &client);
         assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m == "Missing required parameter SRP_A"));
         let r = parse_start(AuthFlowType::UserAuth, &p, false, &client);
-        assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m.contains("USER_AUTH")));
+        assert!(
+            matches!(r, Err(DomainError::InvalidParameter(m)) if m == "USER_AUTH flow not enabled for this client")
+        );
+        let r = parse_start(AuthFlowType::CustomAuth, &p, false, &client);
+        assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m.contains("CUSTOM_AUTH")));
+        let mut choice_client = client.clone();
+        choice_client.config.explicit_auth_flows = Some(vec![ExplicitAuthFlowsType::AllowUserAuth]);
+        for (pref, extra, want) in [
+            (None, None, None),
+            (
+                Some("PASSWORD"),
+                Some(("PASSWORD", "pw")),
+                Some(Choice::Password("pw".into())),
+            ),
+            (
+                Some("PASSWORD_SRP"),
+                Some(("SRP_A", "aa")),
+                Some(Choice::PasswordSrp { srp_a: "aa".into() }),
+            ),
+            (Some("EMAIL_OTP"), None, Some(Choice::EmailOtp)),
+            (Some("SMS_OTP"), None, Some(Choice::SmsOtp)),
+            (Some("WEB_AUTHN"), None, Some(Choice::WebAuthn)),
+        ] {
+            let mut m = map(&[("USERNAME", "u")]);
+            if let Some(pref) = pref {
+                m.insert("PREFERRED_CHALLENGE".into(), pref.into());
+            }
+            if let Some((k, v)) = extra {
+                m.insert(k.into(), v.into());
+            }
+            let s = parse_start(AuthFlowType::UserAuth, &m, false, &choice_client).unwrap();
+            assert_eq!(
+                s.start,
+                Start::UserAuth {
+                    username: "u".into(),
+                    preferred: want
+                },
+                "{pref:?}"
+            );
+        }
+        let m = map(&[("USERNAME", "u"), ("PREFERRED_CHALLENGE", "PASSWORD")]);
+        let r = parse_start(AuthFlowType::UserAuth, &m, false, &choice_client);
+        assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m == "Missing required parameter PASSWORD"));
+        let m = map(&[("USERNAME", "u"), ("PREFERRED_CHALLENGE", "SOFTWARE_TOKEN_MFA")]);
+        let r = parse_start(AuthFlowType::UserAuth, &m, false, &choice_client);
+        assert!(matches!(r, Err(DomainError::InvalidParameter(m)) if m.starts_with("Invalid PREFERRED_CHALLENGE")));
     }
 }

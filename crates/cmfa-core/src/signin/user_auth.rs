@@ -1,0 +1,94 @@
+//! USER_AUTH, choice-based sign-in: the first factor named by `PREFERRED_CHALLENGE`, or
+//! SELECT_CHALLENGE over the factors [`choice::available`] finds for the user, then answered
+//! with `ANSWER`.
+//!
+//! - `PASSWORD` and `PASSWORD_SRP` are the password first factors of [`password`] and
+//!   [`srp`]; MFA follows as after any password (reference §4.4).
+//! - `EMAIL_OTP` and `SMS_OTP` send an 8-digit code now ([`otp::code_prompt`]); the right code
+//!   ends the sign-in, with no MFA after it.
+//! - A preference the user cannot use now falls back to SELECT_CHALLENGE (reference §4.3,
+//!   UNVERIFIED); an `ANSWER` that was not offered is refused.
+
+use super::choice::{self, FirstFactor};
+use super::otp::{self, CodeUse, Medium};
+use super::params::Choice;
+use super::{Outcome, Prompt, Turn, may_answer, password, srp};
+use crate::auth::session::Challenge;
+use crate::error::{DomainError, Result};
+use crate::messages::NOT_CONFIRMED;
+use cmfa_wire::shapes::UserStatusType;
+use std::collections::BTreeMap;
+
+/// Ours: AWS's text for a user with no usable first factor is not on record.
+pub(crate) const NOTHING_AVAILABLE: &str = "The user has no sign-in method available.";
+
+/// InitiateAuth USER_AUTH for a known user.
+pub(crate) async fn start(t: &Turn<'_>, preferred: Option<&Choice>) -> Result<Outcome> {
+    if t.user.status == UserStatusType::Unconfirmed {
+        return Err(DomainError::UserNotConfirmed(NOT_CONFIRMED.into()));
+    }
+    let available = choice::available(t.pool, t.user);
+    let usable = preferred.filter(|c| c.factor().is_some_and(|f| available.contains(&f)));
+    let outcome = match usable {
+        Some(c) => run(t, c).await?,
+        None => select_challenge(&available)?,
+    };
+    Ok(offering(outcome, available))
+}
+
+/// SELECT_CHALLENGE, offering `options`.
+pub(crate) fn select_challenge(options: &[FirstFactor]) -> Result<Outcome> {
+    if options.is_empty() {
+        return Err(DomainError::NotAuthorized(NOTHING_AVAILABLE.into()));
+    }
+    let challenge = Challenge::SelectChallenge {
+        options: options.to_vec(),
+    };
+    Ok(Prompt::new(challenge, BTreeMap::new()).into_outcome())
+}
+
+/// Adds `AvailableChallenges` to a challenge InitiateAuth USER_AUTH answers with.
+pub(crate) fn offering(outcome: Outcome, available: Vec<FirstFactor>) -> Outcome {
+    match outcome {
+        Outcome::Challenge(mut p) => {
+            p.available = Some(available);
+            Outcome::Challenge(p)
+        }
+        other => other,
+    }
+}
+
+/// Answers SELECT_CHALLENGE in a session that offered `options`.
+pub(crate) async fn answer(t: &Turn<'_>, options: &[FirstFactor], c: &Choice) -> Result<Outcome> {
+    if !c.factor().is_some_and(|f| options.contains(&f)) {
+        let offered: Vec<&str> = options.iter().map(|f| f.challenge_name().as_str()).collect();
+        return Err(DomainError::InvalidParameter(format!(
+            "The ANSWER must be one of the available challenges: {}",
+            offered.join(", ")
+        )));
+    }
+    run(t, c).await
+}
+
+/// The chosen factor's first step.
+async fn run(t: &Turn<'_>, c: &Choice) -> Result<Outcome> {
+    match c {
+        Choice::Password(pw) => password::answer(t, pw).await,
+        Choice::PasswordSrp { srp_a } => {
+            let (user_id, verifier) = srp::verifier_of(t.user, t.now)?;
+            srp::start(t.cpu, &user_id, verifier, srp_a).await
+        }
+        Choice::EmailOtp | Choice::SmsOtp => {
+            may_answer(t)?;
+            let medium = if *c == Choice::EmailOtp {
+                Medium::Email
+            } else {
+                Medium::Sms
+            };
+            Ok(otp::code_prompt(t.pool, t.user, medium, CodeUse::FirstFactor).into_outcome())
+        }
+        Choice::WebAuthn => Err(DomainError::InvalidParameter(
+            "WEB_AUTHN is not available for this user.".into(),
+        )),
+    }
+}
