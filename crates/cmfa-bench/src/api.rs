@@ -86,11 +86,20 @@ impl Api {
     /// Calls operation `op` with `body`; the parsed JSON answer on 200, otherwise its `__type`.
     pub(crate) async fn call(&self, op: &str, body: &Value) -> Result<Value, CallError> {
         let body = body.to_string();
+        self.send(Req::Call { op, body: &body }).await
+    }
+
+    /// GETs `path` (one of the server's own JSON routes, such as the outbox).
+    pub(crate) async fn get(&self, path: &str) -> Result<Value, CallError> {
+        self.send(Req::Get { path }).await
+    }
+
+    async fn send(&self, req: Req<'_>) -> Result<Value, CallError> {
         let reused = self.inner.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let answer = match reused {
             // A connection the server closed while it sat idle fails before any answer; the
             // request is then sent once more on a new connection.
-            Some(conn) => match conn.round_trip(&self.inner.authority, op, &body).await {
+            Some(conn) => match conn.round_trip(&self.inner.authority, req).await {
                 Err(CallError::Transport(e)) if e == CLOSED_IDLE => None,
                 answer => Some(answer?),
             },
@@ -98,12 +107,7 @@ impl Api {
         };
         let (status, value, conn) = match answer {
             Some(answer) => answer,
-            None => {
-                self.connect()
-                    .await?
-                    .round_trip(&self.inner.authority, op, &body)
-                    .await?
-            }
+            None => self.connect().await?.round_trip(&self.inner.authority, req).await?,
         };
         if let Some(conn) = conn {
             self.inner.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
@@ -174,6 +178,57 @@ impl Api {
             )
             .await?;
         str_at(&v, "/UserPoolClient/ClientId")
+    }
+
+    /// CreateUserPool allowing EMAIL_OTP as a first factor (choice-based sign-in).
+    pub(crate) async fn create_passwordless_pool(&self, name: &str) -> anyhow::Result<String> {
+        let body = json!({
+            "PoolName": name,
+            "Policies": { "SignInPolicy": { "AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"] } },
+        });
+        let v = self.call("CreateUserPool", &body).await?;
+        str_at(&v, "/UserPool/Id")
+    }
+
+    /// CreateUserPoolClient allowing USER_AUTH; returns the client id.
+    pub(crate) async fn create_choice_client(&self, pool_id: &str) -> anyhow::Result<String> {
+        let body = json!({ "UserPoolId": pool_id, "ClientName": "bench", "ExplicitAuthFlows": ["ALLOW_USER_AUTH"] });
+        let v = self.call("CreateUserPoolClient", &body).await?;
+        str_at(&v, "/UserPoolClient/ClientId")
+    }
+
+    /// AdminCreateUser with a verified email and no password (a passwordless user).
+    pub(crate) async fn create_email_user(&self, pool_id: &str, username: &str, email: &str) -> anyhow::Result<()> {
+        let body = json!({
+            "UserPoolId": pool_id,
+            "Username": username,
+            "MessageAction": "SUPPRESS",
+            "UserAttributes": [{ "Name": "email", "Value": email }, { "Name": "email_verified", "Value": "true" }],
+        });
+        self.call("AdminCreateUser", &body)
+            .await
+            .with_context(|| format!("AdminCreateUser {username}"))?;
+        Ok(())
+    }
+
+    /// The code in the newest outbox message to `username` of `pool_id`.
+    pub(crate) async fn outbox_code(&self, pool_id: &str, username: &str, digits: usize) -> Result<String, CallError> {
+        let v = self
+            .get(&format!(
+                "/_cognito-mfa/outbox?pool_id={pool_id}&username={username}&limit=1"
+            ))
+            .await?;
+        let body = v
+            .pointer("/messages/0/body")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        body.split(|c: char| !c.is_ascii_digit())
+            .find(|run| run.len() == digits)
+            .map(str::to_owned)
+            .ok_or_else(|| CallError::Api {
+                kind: "NoCodeInOutbox".into(),
+                message: body.to_owned(),
+            })
     }
 
     /// AdminCreateUser (no message sent), with an optional email attribute.
@@ -280,27 +335,40 @@ impl Api {
     }
 }
 
+/// One request: an operation on `POST /`, or a GET of one of the server's own routes.
+#[derive(Clone, Copy)]
+enum Req<'a> {
+    Call { op: &'a str, body: &'a str },
+    Get { path: &'a str },
+}
+
 impl Conn {
     /// Sends one request and reads its answer: (status, JSON body or Null, the connection if it
     /// can be used again).
-    async fn round_trip(
-        mut self,
-        authority: &str,
-        op: &str,
-        body: &str,
-    ) -> Result<(u16, Value, Option<Conn>), CallError> {
+    async fn round_trip(mut self, authority: &str, req: Req<'_>) -> Result<(u16, Value, Option<Conn>), CallError> {
         let transport = |e: std::io::Error| CallError::Transport(e.to_string());
         self.out.clear();
-        self.out.extend_from_slice(b"POST / HTTP/1.1\r\nHost: ");
-        self.out.extend_from_slice(authority.as_bytes());
-        self.out.extend_from_slice(
-            b"\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityProviderService.",
-        );
-        self.out.extend_from_slice(op.as_bytes());
-        self.out.extend_from_slice(b"\r\nContent-Length: ");
-        self.out.extend_from_slice(body.len().to_string().as_bytes());
-        self.out.extend_from_slice(b"\r\n\r\n");
-        self.out.extend_from_slice(body.as_bytes());
+        match req {
+            Req::Call { op, body } => {
+                self.out.extend_from_slice(b"POST / HTTP/1.1\r\nHost: ");
+                self.out.extend_from_slice(authority.as_bytes());
+                self.out.extend_from_slice(
+                    b"\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityProviderService.",
+                );
+                self.out.extend_from_slice(op.as_bytes());
+                self.out.extend_from_slice(b"\r\nContent-Length: ");
+                self.out.extend_from_slice(body.len().to_string().as_bytes());
+                self.out.extend_from_slice(b"\r\n\r\n");
+                self.out.extend_from_slice(body.as_bytes());
+            }
+            Req::Get { path } => {
+                self.out.extend_from_slice(b"GET ");
+                self.out.extend_from_slice(path.as_bytes());
+                self.out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+                self.out.extend_from_slice(authority.as_bytes());
+                self.out.extend_from_slice(b"\r\n\r\n");
+            }
+        }
         self.stream.write_all(&self.out).await.map_err(transport)?;
 
         self.buf.clear();

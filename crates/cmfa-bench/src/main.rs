@@ -15,7 +15,7 @@ use clap::{Parser, ValueEnum};
 use cmfa_core::auth::tokens::{Claims, SigningKey};
 use cmfa_core::user::password::{HashCost, PasswordRecord};
 use load::{Report, percentile};
-use scenarios::{GetUser, ListUsers, PasswordSignIn, TotpSignIn, unique};
+use scenarios::{EmailOtpSignIn, GetUser, ListUsers, PasswordSignIn, TotpSignIn, unique};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
@@ -26,6 +26,9 @@ enum ScenarioName {
     SigninPassword,
     /// InitiateAuth → SOFTWARE_TOKEN_MFA → RespondToAuthChallenge with a TOTP code → tokens.
     SigninTotp,
+    /// InitiateAuth USER_AUTH (EMAIL_OTP) → the code from the outbox → RespondToAuthChallenge →
+    /// tokens, round-robin over --users passwordless users.
+    SigninEmailOtp,
     /// GetUser with the access tokens of --users signed-in users.
     Getuser,
     /// ListUsers with `email = "…"` and then `email ^= "…"` filters over --users seeded users.
@@ -44,6 +47,7 @@ impl ScenarioName {
         match self {
             ScenarioName::SigninPassword => "signin-password",
             ScenarioName::SigninTotp => "signin-totp",
+            ScenarioName::SigninEmailOtp => "signin-email-otp",
             ScenarioName::Getuser => "getuser",
             ScenarioName::Listusers => "listusers",
             ScenarioName::HashOnly => "hash-only",
@@ -54,7 +58,7 @@ impl ScenarioName {
 
     fn default_users(self) -> usize {
         match self {
-            ScenarioName::SigninPassword | ScenarioName::Getuser => 1_000,
+            ScenarioName::SigninPassword | ScenarioName::Getuser | ScenarioName::SigninEmailOtp => 1_000,
             ScenarioName::SigninTotp => 36_000,
             ScenarioName::Listusers => 100_000,
             ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::HandoffOnly => 0,
@@ -141,10 +145,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let pw = args.password.clone();
     let setup = Instant::now();
     eprintln!("== {label}: setting up through {} ({users} users)", args.url);
-    let pool_id = api
-        .create_pool(&unique(&format!("bench-{}", scenario.name())))
-        .await
-        .context("CreateUserPool (is the server up?)")?;
+    let pool_name = unique(&format!("bench-{}", scenario.name()));
+    let pool_id = if scenario == ScenarioName::SigninEmailOtp {
+        api.create_passwordless_pool(&pool_name).await
+    } else {
+        api.create_pool(&pool_name).await
+    }
+    .context("CreateUserPool (is the server up?)")?;
     match scenario {
         ScenarioName::SigninPassword => {
             let client_id = api.create_client(&pool_id).await?;
@@ -184,6 +191,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 client_id,
                 users: enrolled,
                 password: pw,
+                next: AtomicUsize::new(0),
+            };
+            let r = load::run(Arc::new(s), conns, args.duration, args.server_pid).await;
+            print_report(
+                &label,
+                "sign-ins",
+                &r,
+                &args,
+                users,
+                &[("setup_s", format!("{setup_s:.1}"))],
+            );
+        }
+        ScenarioName::SigninEmailOtp => {
+            let client_id = api.create_choice_client(&pool_id).await?;
+            let names = scenarios::create_email_users(&api, &pool_id, users, conns).await?;
+            let setup_s = setup.elapsed().as_secs_f64();
+            eprintln!("   set-up took {setup_s:.1} s");
+            let s = EmailOtpSignIn {
+                api,
+                pool_id,
+                client_id,
+                users: names,
                 next: AtomicUsize::new(0),
             };
             let r = load::run(Arc::new(s), conns, args.duration, args.server_pid).await;

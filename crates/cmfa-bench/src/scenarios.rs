@@ -248,6 +248,85 @@ pub(crate) async fn enroll_totp_users(
     .await
 }
 
+// --- signin-email-otp ------------------------------------------------------------------------
+
+/// InitiateAuth USER_AUTH with PREFERRED_CHALLENGE EMAIL_OTP → the 8-digit code read from the
+/// outbox → RespondToAuthChallenge EMAIL_OTP → tokens (three requests; no password hash, two
+/// token signatures), round-robin over passwordless users.
+pub(crate) struct EmailOtpSignIn {
+    pub(crate) api: Api,
+    pub(crate) pool_id: String,
+    pub(crate) client_id: String,
+    pub(crate) users: Vec<String>,
+    pub(crate) next: AtomicUsize,
+}
+
+impl Scenario for EmailOtpSignIn {
+    async fn run(&self, _worker: usize) -> Outcome {
+        let user = &self.users[self.next.fetch_add(1, Ordering::Relaxed) % self.users.len()];
+        let t = Instant::now();
+        let start = json!({
+            "ClientId": self.client_id,
+            "AuthFlow": "USER_AUTH",
+            "AuthParameters": { "USERNAME": user, "PREFERRED_CHALLENGE": "EMAIL_OTP" },
+        });
+        let first = match self.api.call("InitiateAuth", &start).await {
+            Ok(v) => v,
+            Err(e) => return failed(1, e),
+        };
+        let (Some("EMAIL_OTP"), Ok(session)) = (
+            first.get("ChallengeName").and_then(Value::as_str),
+            str_at(&first, "/Session"),
+        ) else {
+            return Outcome::Failed {
+                requests: 1,
+                kind: "NoEmailOtpChallenge".into(),
+            };
+        };
+        let code = match self.api.outbox_code(&self.pool_id, user, 8).await {
+            Ok(c) => c,
+            Err(e) => return failed(2, e),
+        };
+        let answer = json!({
+            "ClientId": self.client_id,
+            "ChallengeName": "EMAIL_OTP",
+            "Session": session,
+            "ChallengeResponses": { "USERNAME": user, "EMAIL_OTP_CODE": code },
+        });
+        match self.api.call("RespondToAuthChallenge", &answer).await {
+            Ok(v) if has(&v, "/AuthenticationResult/AccessToken") => Outcome::Done {
+                requests: 3,
+                latency: t.elapsed(),
+            },
+            Ok(_) => Outcome::Failed {
+                requests: 3,
+                kind: "UnexpectedChallenge".into(),
+            },
+            Err(e) => failed(3, e),
+        }
+    }
+}
+
+/// Creates `n` passwordless users with verified emails.
+pub(crate) async fn create_email_users(
+    api: &Api,
+    pool_id: &str,
+    n: usize,
+    concurrency: usize,
+) -> anyhow::Result<Vec<String>> {
+    let (api, pool_id) = (api.clone(), Arc::<str>::from(pool_id));
+    parallel(n, concurrency, "creating passwordless users", move |i| {
+        let (api, pool_id) = (api.clone(), pool_id.clone());
+        async move {
+            let name = format!("otp-{i:06}");
+            api.create_email_user(&pool_id, &name, &format!("{name}@example.com"))
+                .await?;
+            Ok(name)
+        }
+    })
+    .await
+}
+
 // --- getuser ---------------------------------------------------------------------------------
 
 /// GetUser, round-robin over the access tokens of signed-in users.

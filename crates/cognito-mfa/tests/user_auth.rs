@@ -296,8 +296,11 @@ impl Env {
     }
 }
 
-/// The users of the matrix: (name, attributes, SMS MFA enabled).
-const USERS: &[(&str, &[(&str, &str)], bool)] = &[
+/// A matrix user: name, attributes, and whether SMS MFA is enabled for them.
+type MatrixUser = (&'static str, &'static [(&'static str, &'static str)], bool);
+
+/// The users of the matrix.
+const USERS: &[MatrixUser] = &[
     ("pw", &[], false),
     (
         "pw-email",
@@ -949,4 +952,218 @@ async fn confirm_sign_up_session_signs_the_new_user_in_once() {
             .map_err(service_fail)
             .unwrap_err();
     assert_eq!(f.1, "InvalidParameterException", "{f:?}");
+}
+
+#[tokio::test]
+async fn codes_are_single_use_attempt_limited_and_bound_to_user_and_client() {
+    let env = Env::new(UserPoolMfaType::Off).await;
+    env.user("sec", USERS[3].1).await;
+    env.user("other", USERS[1].1).await;
+    let o = env
+        .initiate("sec", &[("PREFERRED_CHALLENGE", "EMAIL_OTP")])
+        .await
+        .unwrap();
+    let session = o.session.clone().unwrap();
+    let code = env.code("sec", 8).await;
+    let answer = |user: &'static str, code: String| {
+        let session = session.clone();
+        let env = &env;
+        async move {
+            env.respond(
+                ChallengeNameType::EmailOtp,
+                Some(&session),
+                &[("USERNAME", user), ("EMAIL_OTP_CODE", &code)],
+            )
+            .await
+        }
+    };
+    // Another user's name on this session, or another client: refused, the session unspent.
+    let f = answer("other", code.clone()).await.unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("NotAuthorizedException", "Invalid session for the user.")
+    );
+    let second = env
+        .c
+        .create_user_pool_client()
+        .user_pool_id(&env.pool)
+        .client_name("second")
+        .set_explicit_auth_flows(Some(choice_flows()))
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .and_then(|c| c.client_id)
+        .unwrap();
+    let f = env
+        .c
+        .respond_to_auth_challenge()
+        .client_id(second)
+        .challenge_name(ChallengeNameType::EmailOtp)
+        .session(&session)
+        .challenge_responses("USERNAME", "sec")
+        .challenge_responses("EMAIL_OTP_CODE", &code)
+        .send()
+        .await
+        .map_err(service_fail)
+        .unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("NotAuthorizedException", "Invalid session for the user.")
+    );
+    // Codes of the wrong length are just wrong codes; five wrong codes lock the user out, and
+    // then even the right code is refused.
+    for bad in ["1", "1234567", "123456789", "abcdefgh", "00000000"] {
+        let f = answer("sec", bad.into()).await.unwrap_err();
+        assert_eq!((f.0, f.1.as_str()), (400, "CodeMismatchException"), "{bad}: {f:?}");
+    }
+    let f = answer("sec", code.clone()).await.unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("NotAuthorizedException", "Password attempts exceeded")
+    );
+    // Once the lockout is over the code works, once.
+    env.clock.advance(2.0);
+    assert!(answer("sec", code.clone()).await.unwrap().tokens);
+    assert_eq!(answer("sec", code).await.unwrap_err().1, "NotAuthorizedException");
+}
+
+#[tokio::test]
+async fn bad_choices_are_clear_4xx_errors() {
+    let env = Env::new(UserPoolMfaType::Off).await;
+    env.user("bad", USERS[1].1).await;
+    let f = env
+        .initiate("bad", &[("PREFERRED_CHALLENGE", "SOFTWARE_TOKEN_MFA")])
+        .await
+        .unwrap_err();
+    assert_eq!((f.0, f.1.as_str()), (400, "InvalidParameterException"), "{f:?}");
+    assert!(
+        f.2.starts_with("Invalid PREFERRED_CHALLENGE SOFTWARE_TOKEN_MFA"),
+        "{f:?}"
+    );
+    let f = env
+        .initiate("bad", &[("PREFERRED_CHALLENGE", "PASSWORD_SRP")])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("InvalidParameterException", "Missing required parameter SRP_A")
+    );
+    let s = env.initiate("bad", &[]).await.unwrap();
+    for (answer, want) in [
+        ("SMS_OTP", "InvalidParameterException"),
+        ("NOPE", "InvalidParameterException"),
+    ] {
+        let f = env
+            .respond(
+                ChallengeNameType::SelectChallenge,
+                s.session.as_deref(),
+                &[("USERNAME", "bad"), ("ANSWER", answer)],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((f.0, f.1.as_str()), (400, want), "{answer}: {f:?}");
+    }
+    let f = env
+        .respond(
+            ChallengeNameType::SelectChallenge,
+            s.session.as_deref(),
+            &[("USERNAME", "bad")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("InvalidParameterException", "Missing required parameter ANSWER")
+    );
+
+    // A factor the pool does not allow is never offered, and answering it is refused.
+    let strict = Env::new(UserPoolMfaType::On).await;
+    strict.user("strict", USERS[3].1).await;
+    let s = strict
+        .initiate("strict", &[("PREFERRED_CHALLENGE", "EMAIL_OTP")])
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.name(), s.available.clone()),
+        (SELECT, vec!["PASSWORD".to_owned(), "PASSWORD_SRP".to_owned()])
+    );
+    let f = strict
+        .respond(
+            ChallengeNameType::SelectChallenge,
+            s.session.as_deref(),
+            &[("USERNAME", "strict"), ("ANSWER", "EMAIL_OTP")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "InvalidParameterException", "{f:?}");
+}
+
+#[tokio::test]
+async fn hidden_existence_gives_an_unknown_user_a_plausible_choice() {
+    let env = Env::new(UserPoolMfaType::Off).await;
+    let hiding = env
+        .c
+        .create_user_pool_client()
+        .user_pool_id(&env.pool)
+        .client_name("hiding")
+        .set_explicit_auth_flows(Some(choice_flows()))
+        .prevent_user_existence_errors(cip::types::PreventUserExistenceErrorTypes::Enabled)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .and_then(|c| c.client_id)
+        .unwrap();
+    let start = |params: Vec<(&'static str, String)>| {
+        let c = env.c.clone();
+        let hiding = hiding.clone();
+        async move {
+            let mut req = c
+                .initiate_auth()
+                .client_id(hiding)
+                .auth_flow(AuthFlowType::UserAuth)
+                .auth_parameters("USERNAME", "ghost");
+            for (k, v) in params {
+                req = req.auth_parameters(k, v);
+            }
+            req.send().await.map(|o| out!(o)).map_err(service_fail)
+        }
+    };
+    let s = start(vec![])
+        .await
+        .expect("a SELECT_CHALLENGE, not UserNotFoundException");
+    assert_eq!(
+        (s.name(), s.available.clone()),
+        (SELECT, vec!["PASSWORD".to_owned(), "PASSWORD_SRP".to_owned()])
+    );
+    let f = env
+        .c
+        .respond_to_auth_challenge()
+        .client_id(&hiding)
+        .challenge_name(ChallengeNameType::SelectChallenge)
+        .session(s.session.unwrap())
+        .challenge_responses("USERNAME", "ghost")
+        .challenge_responses("ANSWER", "PASSWORD")
+        .challenge_responses("PASSWORD", "whatever")
+        .send()
+        .await
+        .map_err(service_fail)
+        .unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("NotAuthorizedException", "Incorrect username or password.")
+    );
+    let f = start(vec![
+        ("PREFERRED_CHALLENGE", "PASSWORD".into()),
+        ("PASSWORD", "x".into()),
+    ])
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("NotAuthorizedException", "Incorrect username or password.")
+    );
+    let o = start(vec![("PREFERRED_CHALLENGE", "EMAIL_OTP".into())]).await.unwrap();
+    assert_eq!(o.name(), SELECT, "no code goes anywhere for a user who does not exist");
 }
