@@ -4,12 +4,12 @@
 //! [`crate::pool`], and saves with a version check. Nothing here knows about HTTP.
 
 mod clients;
+mod custom_attributes;
 mod groups;
 mod load;
 mod mfa_config;
 mod passwords;
 mod pools;
-mod schema;
 mod sign_in;
 mod sign_out;
 mod sign_up;
