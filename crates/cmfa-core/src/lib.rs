@@ -26,6 +26,7 @@ pub mod settings;
 pub mod signin;
 pub mod store;
 pub mod user;
+pub mod webauthn;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{DomainError, Result};

@@ -1,0 +1,152 @@
+//! A software authenticator for tests (feature `testing`): a P-256 passkey that answers
+//! `navigator.credentials.create()` and `.get()` options with the browser's JSON
+//! (`RegistrationResponseJSON`, `AuthenticationResponseJSON`), as Chromium's `toJSON()` does.
+//! Knobs let a test break one thing at a time (flags, counter, origin, signature).
+
+use super::data::{AT, BE, BS, UP, UV, b64url, sha256};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+use ciborium::Value as Cbor;
+use serde_json::{Value, json};
+
+/// One passkey on a software authenticator.
+pub struct SoftPasskey {
+    pair: EcdsaKeyPair,
+    pub credential_id: Vec<u8>,
+    /// The signature counter; it goes up by `counter_step` at every assertion (0: none kept).
+    pub counter: u32,
+    pub counter_step: u32,
+    /// Flags set in every response (UP|UV by default).
+    pub flags: u8,
+    /// The page origin written into clientDataJSON.
+    pub origin: String,
+    /// Sign with another key (a forged response).
+    pub forge: bool,
+}
+
+fn cbor(v: &Cbor) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(v, &mut out).expect("CBOR to memory");
+    out
+}
+
+impl SoftPasskey {
+    /// A new passkey whose pages live at `origin`.
+    pub fn new(origin: &str) -> SoftPasskey {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("key");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).expect("key");
+        SoftPasskey {
+            pair,
+            credential_id: super::new_challenge(),
+            counter: 0,
+            counter_step: 1,
+            flags: UP | UV,
+            origin: origin.to_owned(),
+            forge: false,
+        }
+    }
+
+    /// A synced passkey: backup eligible and backed up, no counter.
+    pub fn synced(origin: &str) -> SoftPasskey {
+        let mut p = SoftPasskey::new(origin);
+        p.flags |= BE | BS;
+        p.counter_step = 0;
+        p
+    }
+
+    fn cose_key(&self) -> Cbor {
+        let public = self.pair.public_key().as_ref();
+        Cbor::Map(vec![
+            (Cbor::Integer(1.into()), Cbor::Integer(2.into())),
+            (Cbor::Integer(3.into()), Cbor::Integer((-7).into())),
+            (Cbor::Integer((-1).into()), Cbor::Integer(1.into())),
+            (Cbor::Integer((-2).into()), Cbor::Bytes(public[1..33].to_vec())),
+            (Cbor::Integer((-3).into()), Cbor::Bytes(public[33..65].to_vec())),
+        ])
+    }
+
+    fn client_data(&self, kind: &str, challenge: &str) -> Vec<u8> {
+        // As Chrome sometimes does: an extra member the server must ignore.
+        json!({ "type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": false,
+                "other_keys_can_be_added_here": "do not compare clientDataJSON against a template" })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        let rng = SystemRandom::new();
+        if self.forge {
+            let other = SoftPasskey::new(&self.origin);
+            return other.pair.sign(&rng, message).expect("sign").as_ref().to_vec();
+        }
+        self.pair.sign(&rng, message).expect("sign").as_ref().to_vec()
+    }
+
+    /// Answers `CredentialCreationOptions` (a JSON object: `challenge`, `rp.id`, …) with
+    /// attestation `fmt` (`none`, or `packed` for self attestation).
+    pub fn register(&self, options: &Value, fmt: &str) -> Value {
+        let challenge = options["challenge"].as_str().expect("challenge");
+        let rp_id = options["rp"]["id"].as_str().expect("rp.id");
+        let cdj = self.client_data("webauthn.create", challenge);
+        let mut ad = sha256(rp_id.as_bytes()).to_vec();
+        ad.push(self.flags | AT);
+        ad.extend_from_slice(&self.counter.to_be_bytes());
+        ad.extend_from_slice(&[0u8; 16]);
+        ad.extend_from_slice(&(self.credential_id.len() as u16).to_be_bytes());
+        ad.extend_from_slice(&self.credential_id);
+        ad.extend_from_slice(&cbor(&self.cose_key()));
+        let stmt = if fmt == "packed" {
+            let mut signed = ad.clone();
+            signed.extend_from_slice(&sha256(&cdj));
+            Cbor::Map(vec![
+                (Cbor::Text("alg".into()), Cbor::Integer((-7).into())),
+                (Cbor::Text("sig".into()), Cbor::Bytes(self.sign(&signed))),
+            ])
+        } else {
+            Cbor::Map(vec![])
+        };
+        let att = Cbor::Map(vec![
+            (Cbor::Text("fmt".into()), Cbor::Text(fmt.into())),
+            (Cbor::Text("attStmt".into()), stmt),
+            (Cbor::Text("authData".into()), Cbor::Bytes(ad)),
+        ]);
+        let id = b64url(&self.credential_id);
+        json!({
+            "id": id, "rawId": id, "type": "public-key",
+            "authenticatorAttachment": "platform",
+            "clientExtensionResults": {},
+            "response": {
+                "clientDataJSON": b64url(&cdj),
+                "attestationObject": b64url(&cbor(&att)),
+                "transports": ["internal"],
+                "publicKeyAlgorithm": -7,
+            },
+        })
+    }
+
+    /// Answers `CredentialRequestOptions` (`challenge`, `rpId`) and moves the counter on.
+    pub fn assert(&mut self, options: &Value) -> Value {
+        let challenge = options["challenge"].as_str().expect("challenge");
+        let rp_id = options["rpId"].as_str().expect("rpId");
+        self.counter += self.counter_step;
+        let cdj = self.client_data("webauthn.get", challenge);
+        let mut ad = sha256(rp_id.as_bytes()).to_vec();
+        ad.push(self.flags);
+        ad.extend_from_slice(&self.counter.to_be_bytes());
+        let mut signed = ad.clone();
+        signed.extend_from_slice(&sha256(&cdj));
+        let id = b64url(&self.credential_id);
+        json!({
+            "id": id, "rawId": id, "type": "public-key",
+            "authenticatorAttachment": "platform",
+            "clientExtensionResults": {},
+            "response": {
+                "clientDataJSON": b64url(&cdj),
+                "authenticatorData": b64url(&ad),
+                "signature": b64url(&self.sign(&signed)),
+                "userHandle": options.get("userHandle").cloned().unwrap_or(Value::Null),
+            },
+        })
+    }
+}
