@@ -33,10 +33,8 @@ fn int(v: &Value) -> Option<i128> {
     v.as_integer().map(i128::from)
 }
 
-fn member<'a>(map: &'a [(Value, Value)], label: i64) -> Option<&'a Value> {
-    map.iter()
-        .find(|(k, _)| int(k) == Some(label as i128))
-        .map(|(_, v)| v)
+fn member(map: &[(Value, Value)], label: i64) -> Option<&Value> {
+    map.iter().find(|(k, _)| int(k) == Some(label as i128)).map(|(_, v)| v)
 }
 
 fn bytes<'a>(map: &'a [(Value, Value)], label: i64, what: &'static str) -> Result<&'a [u8], KeyError> {
@@ -51,7 +49,9 @@ impl CoseKey {
     pub fn from_cbor(v: &Value) -> Result<CoseKey, KeyError> {
         let map = v.as_map().ok_or(KeyError::Malformed("the public key is not a map"))?;
         let kty = member(map, 1).and_then(int).ok_or(KeyError::Malformed("no key type"))?;
-        let alg = member(map, 3).and_then(int).ok_or(KeyError::Malformed("no algorithm"))?;
+        let alg = member(map, 3)
+            .and_then(int)
+            .ok_or(KeyError::Malformed("no algorithm"))?;
         let alg = i64::try_from(alg).map_err(|_| KeyError::Malformed("algorithm out of range"))?;
         match (kty, alg) {
             (2, ES256) => {

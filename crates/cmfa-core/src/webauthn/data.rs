@@ -83,7 +83,8 @@ impl AuthData {
             None
         };
         if flags & ED != 0 {
-            let _: ciborium::Value = ciborium::de::from_reader(&mut rest).map_err(|_| bad("extensions are not CBOR"))?;
+            let _: ciborium::Value =
+                ciborium::de::from_reader(&mut rest).map_err(|_| bad("extensions are not CBOR"))?;
         }
         if !rest.is_empty() {
             return Err(bad("trailing bytes"));
@@ -176,10 +177,24 @@ mod tests {
     fn origins_follow_the_rp_id() {
         let none: &[String] = &[];
         assert!(origin_allowed("https://auth.example.com", "auth.example.com", none));
-        assert!(origin_allowed("https://app.auth.example.com:8443", "auth.example.com", none));
-        assert!(!origin_allowed("https://example.com", "auth.example.com", none), "a parent is not in");
-        assert!(!origin_allowed("https://evilauth.example.com", "auth.example.com", none));
-        assert!(!origin_allowed("http://auth.example.com", "auth.example.com", none), "https only");
+        assert!(origin_allowed(
+            "https://app.auth.example.com:8443",
+            "auth.example.com",
+            none
+        ));
+        assert!(
+            !origin_allowed("https://example.com", "auth.example.com", none),
+            "a parent is not in"
+        );
+        assert!(!origin_allowed(
+            "https://evilauth.example.com",
+            "auth.example.com",
+            none
+        ));
+        assert!(
+            !origin_allowed("http://auth.example.com", "auth.example.com", none),
+            "https only"
+        );
         assert!(origin_allowed("http://localhost:5173", "localhost", none));
         assert!(origin_allowed("http://localhost", "localhost", none));
         assert!(!origin_allowed("http://127.0.0.1:5173", "localhost", none));

@@ -64,7 +64,13 @@ fn text<'a>(v: &'a Value, ptr: &str, what: &str) -> Result<&'a str, Fail> {
 
 /// Checks the parts common to both ceremonies: type, ids, client data. Returns the client data's
 /// raw bytes and its parsed form.
-fn common(resp: &Value, kind: &str, challenge: &[u8], rp_id: &str, extra: &[String]) -> Result<(Vec<u8>, Vec<u8>), Fail> {
+fn common(
+    resp: &Value,
+    kind: &str,
+    challenge: &[u8],
+    rp_id: &str,
+    extra: &[String],
+) -> Result<(Vec<u8>, Vec<u8>), Fail> {
     if resp.get("type").and_then(Value::as_str) != Some("public-key") {
         return Err(Fail::Invalid("type must be public-key".into()));
     }
@@ -76,7 +82,10 @@ fn common(resp: &Value, kind: &str, challenge: &[u8], rp_id: &str, extra: &[Stri
     if id != raw_id || id.is_empty() {
         return Err(Fail::Invalid("id and rawId differ".into()));
     }
-    let cdj = from_b64url(text(resp, "/response/clientDataJSON", "clientDataJSON")?, "clientDataJSON")?;
+    let cdj = from_b64url(
+        text(resp, "/response/clientDataJSON", "clientDataJSON")?,
+        "clientDataJSON",
+    )?;
     let cd = ClientData::parse(&cdj)?;
     if cd.kind != kind {
         return Err(Fail::Invalid(format!("clientDataJSON.type must be {kind}")));
@@ -268,7 +277,11 @@ pub fn assertion_credential_id(resp: &Value) -> Result<Vec<u8>, Fail> {
 }
 
 /// Verifies an `AuthenticationResponseJSON` against a stored credential (WebAuthn §7.2).
-pub fn verify_assertion(resp: &Value, e: &ExpectAssertion<'_>, stored: &StoredCredential<'_>) -> Result<Asserted, Fail> {
+pub fn verify_assertion(
+    resp: &Value,
+    e: &ExpectAssertion<'_>,
+    stored: &StoredCredential<'_>,
+) -> Result<Asserted, Fail> {
     let (id, cdj) = common(resp, "webauthn.get", e.challenge, e.rp_id, e.extra_origins)?;
     if !crate::ct::eq(&id, stored.id) {
         return Err(Fail::Invalid("another credential".into()));
@@ -289,7 +302,9 @@ pub fn verify_assertion(resp: &Value, e: &ExpectAssertion<'_>, stored: &StoredCr
     // A counter that does not move forward (when either side keeps one) means a cloned
     // authenticator (§7.2 step 22); 0 on both sides means the authenticator keeps none.
     if (ad.sign_count != 0 || stored.sign_count != 0) && ad.sign_count <= stored.sign_count {
-        return Err(Fail::Invalid("the signature counter went backwards: a cloned authenticator?".into()));
+        return Err(Fail::Invalid(
+            "the signature counter went backwards: a cloned authenticator?".into(),
+        ));
     }
     Ok(Asserted {
         sign_count: ad.sign_count,

@@ -30,7 +30,10 @@ fn a_registration_is_verified_and_described() {
     for fmt in ["none", "packed", "fido-u2f-not-evaluated"] {
         let c = verify_registration(&pk.register(&options(&challenge), fmt), &expect(&challenge, true)).unwrap();
         assert_eq!(c.id, pk.credential_id);
-        assert_eq!((c.algorithm, c.user_verified, c.format.as_str()), (cose::ES256, true, fmt));
+        assert_eq!(
+            (c.algorithm, c.user_verified, c.format.as_str()),
+            (cose::ES256, true, fmt)
+        );
         assert_eq!(c.transports, ["internal"]);
         assert_eq!(c.attachment.as_deref(), Some("platform"));
         assert!(cose::CoseKey::from_bytes(&c.public_key).is_ok());
@@ -44,7 +47,10 @@ fn registrations_with_one_thing_wrong_are_refused() {
     let reg = |pk: &SoftPasskey, fmt: &str| pk.register(&options(&challenge), fmt);
 
     let other = new_challenge();
-    assert_eq!(verify_registration(&reg(&good, "none"), &expect(&other, false)), Err(Fail::ChallengeNotFound));
+    assert_eq!(
+        verify_registration(&reg(&good, "none"), &expect(&other, false)),
+        Err(Fail::ChallengeNotFound)
+    );
 
     let mut wrong_rp = options(&challenge);
     wrong_rp["rp"]["id"] = json!("example.com");
@@ -63,33 +69,54 @@ fn registrations_with_one_thing_wrong_are_refused() {
         verify_registration(&reg(&no_uv, "none"), &expect(&challenge, true)),
         Err(Fail::NotSupported(_))
     ));
-    assert!(verify_registration(&reg(&no_uv, "none"), &expect(&challenge, false)).is_ok(), "UV only when required");
+    assert!(
+        verify_registration(&reg(&no_uv, "none"), &expect(&challenge, false)).is_ok(),
+        "UV only when required"
+    );
 
     let mut absent = SoftPasskey::new(ORIGIN);
     absent.flags = UV;
-    assert!(matches!(verify_registration(&reg(&absent, "none"), &expect(&challenge, false)), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_registration(&reg(&absent, "none"), &expect(&challenge, false)),
+        Err(Fail::Invalid(_))
+    ));
 
     let mut bs_only = SoftPasskey::new(ORIGIN);
     bs_only.flags = UP | BS;
-    assert!(matches!(verify_registration(&reg(&bs_only, "none"), &expect(&challenge, false)), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_registration(&reg(&bs_only, "none"), &expect(&challenge, false)),
+        Err(Fail::Invalid(_))
+    ));
 
     let mut forged = SoftPasskey::new(ORIGIN);
     forged.forge = true;
-    assert!(matches!(verify_registration(&reg(&forged, "packed"), &expect(&challenge, false)), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_registration(&reg(&forged, "packed"), &expect(&challenge, false)),
+        Err(Fail::Invalid(_))
+    ));
 
     let only_rsa = ExpectRegistration {
         algorithms: &[cose::RS256],
         ..expect(&challenge, false)
     };
-    assert!(matches!(verify_registration(&reg(&good, "none"), &only_rsa), Err(Fail::NotSupported(_))));
+    assert!(matches!(
+        verify_registration(&reg(&good, "none"), &only_rsa),
+        Err(Fail::NotSupported(_))
+    ));
 
     let mut mismatched = reg(&good, "none");
     mismatched["rawId"] = json!(b64url(b"another id"));
-    assert!(matches!(verify_registration(&mismatched, &expect(&challenge, false)), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_registration(&mismatched, &expect(&challenge, false)),
+        Err(Fail::Invalid(_))
+    ));
 
     let mut not_pk = reg(&good, "none");
     not_pk["type"] = json!("password");
-    assert!(matches!(verify_registration(&not_pk, &expect(&challenge, false)), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_registration(&not_pk, &expect(&challenge, false)),
+        Err(Fail::Invalid(_))
+    ));
 
     for garbage in [json!({}), json!({"type": "public-key", "id": "!!"}), json!([1, 2])] {
         assert!(verify_registration(&garbage, &expect(&challenge, false)).is_err());
@@ -125,13 +152,25 @@ fn assertions_verify_with_the_stored_key_and_a_counter_that_moves_on() {
     let ok = verify_assertion(&a, &expect_get(&challenge, true), &stored(0)).unwrap();
     assert_eq!(ok.sign_count, 1);
     // Replayed with the counter already at 1, or an older counter: a clone.
-    assert!(matches!(verify_assertion(&a, &expect_get(&challenge, true), &stored(1)), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_assertion(&a, &expect_get(&challenge, true), &stored(1)),
+        Err(Fail::Invalid(_))
+    ));
     let next = pk.assert(&req);
-    assert_eq!(verify_assertion(&next, &expect_get(&challenge, true), &stored(1)).unwrap().sign_count, 2);
+    assert_eq!(
+        verify_assertion(&next, &expect_get(&challenge, true), &stored(1))
+            .unwrap()
+            .sign_count,
+        2
+    );
 
     // A synced passkey keeps no counter: 0 every time is fine.
     let mut synced = SoftPasskey::synced(ORIGIN);
-    let s = verify_registration(&synced.register(&options(&challenge), "none"), &expect(&challenge, false)).unwrap();
+    let s = verify_registration(
+        &synced.register(&options(&challenge), "none"),
+        &expect(&challenge, false),
+    )
+    .unwrap();
     assert!(s.backup_eligible && s.backed_up);
     for _ in 0..2 {
         let a = synced.assert(&req);
@@ -140,7 +179,12 @@ fn assertions_verify_with_the_stored_key_and_a_counter_that_moves_on() {
             public_key: &s.public_key,
             sign_count: 0,
         };
-        assert_eq!(verify_assertion(&a, &expect_get(&challenge, false), &st).unwrap().sign_count, 0);
+        assert_eq!(
+            verify_assertion(&a, &expect_get(&challenge, false), &st)
+                .unwrap()
+                .sign_count,
+            0
+        );
     }
 }
 
@@ -157,26 +201,44 @@ fn assertions_with_one_thing_wrong_are_refused() {
     let req = json!({ "challenge": b64url(&challenge), "rpId": RP });
 
     let a = pk.assert(&req);
-    assert_eq!(verify_assertion(&a, &expect_get(&new_challenge(), false), &stored), Err(Fail::ChallengeNotFound));
+    assert_eq!(
+        verify_assertion(&a, &expect_get(&new_challenge(), false), &stored),
+        Err(Fail::ChallengeNotFound)
+    );
 
     let a = pk.assert(&json!({ "challenge": b64url(&challenge), "rpId": "example.com" }));
-    assert_eq!(verify_assertion(&a, &expect_get(&challenge, false), &stored), Err(Fail::RelyingPartyMismatch));
+    assert_eq!(
+        verify_assertion(&a, &expect_get(&challenge, false), &stored),
+        Err(Fail::RelyingPartyMismatch)
+    );
 
     pk.forge = true;
     let a = pk.assert(&req);
-    assert!(matches!(verify_assertion(&a, &expect_get(&challenge, false), &stored), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_assertion(&a, &expect_get(&challenge, false), &stored),
+        Err(Fail::Invalid(_))
+    ));
     pk.forge = false;
 
     pk.flags = UP;
     let a = pk.assert(&req);
-    assert!(matches!(verify_assertion(&a, &expect_get(&challenge, true), &stored), Err(Fail::NotSupported(_))));
+    assert!(matches!(
+        verify_assertion(&a, &expect_get(&challenge, true), &stored),
+        Err(Fail::NotSupported(_))
+    ));
 
     let mut tampered = pk.assert(&req);
     tampered["response"]["signature"] = json!(b64url(&[0u8; 70]));
-    assert!(matches!(verify_assertion(&tampered, &expect_get(&challenge, false), &stored), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_assertion(&tampered, &expect_get(&challenge, false), &stored),
+        Err(Fail::Invalid(_))
+    ));
 
     // Another passkey's assertion against this credential.
     let mut other = SoftPasskey::new(ORIGIN);
     let a = other.assert(&req);
-    assert!(matches!(verify_assertion(&a, &expect_get(&challenge, false), &stored), Err(Fail::Invalid(_))));
+    assert!(matches!(
+        verify_assertion(&a, &expect_get(&challenge, false), &stored),
+        Err(Fail::Invalid(_))
+    ));
 }
