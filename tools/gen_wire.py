@@ -46,6 +46,10 @@ TYPED_OPERATIONS = [
     "CreateGroup", "GetGroup", "UpdateGroup", "DeleteGroup", "ListGroups",
     "AdminAddUserToGroup", "AdminRemoveUserFromGroup", "AdminListGroupsForUser",
     "ListUsersInGroup", "AddCustomAttributes",
+    # issue 13: passkeys, and the domains their relying party id comes from
+    "StartWebAuthnRegistration", "CompleteWebAuthnRegistration", "ListWebAuthnCredentials",
+    "DeleteWebAuthnCredential", "CreateUserPoolDomain", "DescribeUserPoolDomain",
+    "UpdateUserPoolDomain", "DeleteUserPoolDomain",
 ]
 
 # Error codes that AWS's front end (not the Cognito model) can answer with.

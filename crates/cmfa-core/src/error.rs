@@ -47,6 +47,20 @@ pub enum DomainError {
     UnauthorizedClient(String),
     #[error("UnsupportedUserStateException: {0}")]
     UnsupportedUserState(String),
+    #[error("WebAuthnChallengeNotFoundException: {0}")]
+    WebAuthnChallengeNotFound(String),
+    #[error("WebAuthnClientMismatchException: {0}")]
+    WebAuthnClientMismatch(String),
+    #[error("WebAuthnConfigurationMissingException: {0}")]
+    WebAuthnConfigurationMissing(String),
+    #[error("WebAuthnCredentialNotSupportedException: {0}")]
+    WebAuthnCredentialNotSupported(String),
+    #[error("WebAuthnNotEnabledException: {0}")]
+    WebAuthnNotEnabled(String),
+    #[error("WebAuthnOriginNotAllowedException: {0}")]
+    WebAuthnOriginNotAllowed(String),
+    #[error("WebAuthnRelyingPartyMismatchException: {0}")]
+    WebAuthnRelyingPartyMismatch(String),
     #[error("PasswordResetRequiredException: {0}")]
     PasswordResetRequired(String),
     #[error("UnsupportedOperationException: {0}")]

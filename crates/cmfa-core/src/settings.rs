@@ -16,6 +16,9 @@ pub struct CoreSettings {
     pub password_hash: crate::user::password::HashCost,
     /// The pool that runs hashing, SRP and signing off the async runtime.
     pub compute: crate::compute::ComputeSettings,
+    /// Page origins allowed for passkeys besides those of the relying party id (see
+    /// [`crate::webauthn::data::origin_allowed`]), for self-hosters whose pages live elsewhere.
+    pub webauthn_origins: Vec<String>,
 }
 
 impl Default for CoreSettings {
@@ -26,6 +29,7 @@ impl Default for CoreSettings {
             public_url: "http://127.0.0.1:9330".into(),
             password_hash: Default::default(),
             compute: Default::default(),
+            webauthn_origins: Vec::new(),
         }
     }
 }

@@ -243,6 +243,10 @@ operations! {
     AdminListGroupsForUser => admin admin_list_groups_for_user,
     ListUsersInGroup => admin list_users_in_group,
     AddCustomAttributes => admin add_custom_attributes,
+    StartWebAuthnRegistration => public start_web_authn_registration,
+    CompleteWebAuthnRegistration => public complete_web_authn_registration,
+    ListWebAuthnCredentials => public list_web_authn_credentials,
+    DeleteWebAuthnCredential => public delete_web_authn_credential,
 }
 
 #[cfg(test)]

@@ -50,6 +50,13 @@ impl From<DomainError> for ApiError {
             DomainError::UnauthorizedClient(m) => (ErrorCode::UnauthorizedException, m),
             DomainError::UnsupportedUserState(m) => (ErrorCode::UnsupportedUserStateException, m),
             DomainError::PasswordResetRequired(m) => (ErrorCode::PasswordResetRequiredException, m),
+            DomainError::WebAuthnChallengeNotFound(m) => (ErrorCode::WebAuthnChallengeNotFoundException, m),
+            DomainError::WebAuthnClientMismatch(m) => (ErrorCode::WebAuthnClientMismatchException, m),
+            DomainError::WebAuthnConfigurationMissing(m) => (ErrorCode::WebAuthnConfigurationMissingException, m),
+            DomainError::WebAuthnCredentialNotSupported(m) => (ErrorCode::WebAuthnCredentialNotSupportedException, m),
+            DomainError::WebAuthnNotEnabled(m) => (ErrorCode::WebAuthnNotEnabledException, m),
+            DomainError::WebAuthnOriginNotAllowed(m) => (ErrorCode::WebAuthnOriginNotAllowedException, m),
+            DomainError::WebAuthnRelyingPartyMismatch(m) => (ErrorCode::WebAuthnRelyingPartyMismatchException, m),
             DomainError::TooManyRequests(m) => (ErrorCode::TooManyRequestsException, m),
             DomainError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

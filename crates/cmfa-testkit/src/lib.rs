@@ -10,6 +10,7 @@
 
 pub mod binary;
 pub mod cognito;
+pub mod document;
 pub mod http;
 pub mod outbox;
 

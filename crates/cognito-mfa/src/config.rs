@@ -133,6 +133,10 @@ pub(crate) struct ServeArgs {
     /// Serve recorded messages, codes included, at /_cognito-mfa/outbox (for automated tests). [default: true]
     #[arg(long, env = "COGNITO_MFA_OUTBOX_HTTP")]
     pub(crate) outbox_http: Option<bool>,
+    /// A page origin allowed to use passkeys besides `https://<RelyingPartyId>` (and its
+    /// subdomains) and, for RP ID `localhost`, `http://localhost[:port]`. Repeat for several.
+    #[arg(long = "webauthn-origin", value_name = "ORIGIN")]
+    pub(crate) webauthn_origins: Vec<String>,
     /// Send email through this SMTP server: `smtp://host:port` (plain), `smtp://host:port?starttls=true`,
     /// `smtps://host:port` (implicit TLS). Without it (and without a webhook for email), email goes to the log.
     #[arg(long, env = "COGNITO_MFA_SMTP_URL", value_name = "URL")]
@@ -182,6 +186,7 @@ struct FileConfig {
     sqlite_synchronous: Option<SyncKind>,
     password_hash: Option<HashKind>,
     outbox_http: Option<bool>,
+    webauthn_origins: Option<Vec<String>>,
     smtp_url: Option<String>,
     smtp_username: Option<String>,
     smtp_password: Option<Secret>,
@@ -235,6 +240,8 @@ pub(crate) struct Config {
     pub(crate) sqlite_synchronous: SyncKind,
     pub(crate) password_hash: HashKind,
     pub(crate) outbox_http: bool,
+    /// Extra passkey origins (`--webauthn-origin`).
+    pub(crate) webauthn_origins: Vec<String>,
     /// Email over SMTP (its `Debug` hides the password).
     pub(crate) smtp: Option<cmfa_delivery::SmtpConfig>,
     /// The webhook and the channels it takes.
@@ -283,6 +290,11 @@ impl Config {
             sqlite_synchronous: args.sqlite_synchronous.or(file.sqlite_synchronous).unwrap_or_default(),
             password_hash: args.password_hash.or(file.password_hash).unwrap_or_default(),
             outbox_http: args.outbox_http.or(file.outbox_http).unwrap_or(true),
+            webauthn_origins: if args.webauthn_origins.is_empty() {
+                file.webauthn_origins.unwrap_or_default()
+            } else {
+                args.webauthn_origins
+            },
             smtp: smtp_config(
                 args.smtp_url.or(file.smtp_url),
                 args.smtp_username.or(file.smtp_username),

@@ -118,6 +118,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             HashKind::Fast => HashCost::Fast,
         },
         compute: Default::default(),
+        webauthn_origins: cfg.webauthn_origins.clone(),
     };
     let service = Service::new(store, clock.clone(), settings);
     let worker = cmfa_delivery::Worker::new(service.outbox_port(), transports(&cfg), clock.clone());

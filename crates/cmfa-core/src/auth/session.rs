@@ -56,6 +56,18 @@ pub enum Challenge {
     SmsOtp { code_hash: String, destination: String },
     /// USER_AUTH without a preference: the user picks one of these first factors.
     SelectChallenge { options: Vec<FirstFactor> },
+    /// USER_AUTH's passkey challenge: the assertion must answer `options`
+    /// (`CREDENTIAL_REQUEST_OPTIONS`, whose challenge is this session's id).
+    WebAuthn {
+        rp_id: String,
+        user_verification_required: bool,
+    },
+    /// Not a challenge: StartWebAuthnRegistration's options, waiting for
+    /// CompleteWebAuthnRegistration (the WebAuthn challenge is this session's id).
+    WebAuthnRegistration {
+        rp_id: String,
+        user_verification_required: bool,
+    },
     /// Not a challenge: ConfirmSignUp's `Session`, with which InitiateAuth USER_AUTH signs the
     /// newly confirmed user in (the confirmation code was the first factor).
     SignUpConfirmed,
@@ -81,13 +93,17 @@ impl Challenge {
             Challenge::MfaSetup { .. } => ChallengeNameType::MfaSetup,
             Challenge::SmsOtp { .. } => ChallengeNameType::SmsOtp,
             Challenge::SelectChallenge { .. } => ChallengeNameType::SelectChallenge,
-            Challenge::SignUpConfirmed => return None,
+            Challenge::WebAuthn { .. } => ChallengeNameType::WebAuthn,
+            Challenge::SignUpConfirmed | Challenge::WebAuthnRegistration { .. } => return None,
         })
     }
 
     /// The wire name as text.
     pub fn name(&self) -> &'static str {
-        self.kind().map_or("SIGN_UP_CONFIRMED", ChallengeNameType::as_str)
+        match self {
+            Challenge::WebAuthnRegistration { .. } => "WEB_AUTHN_REGISTRATION",
+            _ => self.kind().map_or("SIGN_UP_CONFIRMED", ChallengeNameType::as_str),
+        }
     }
 }
 

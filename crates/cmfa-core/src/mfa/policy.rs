@@ -194,6 +194,7 @@ mod tests {
             mfa: Default::default(),
             signed_out_at_ms: 0,
             groups: Vec::new(),
+            passkeys: Vec::new(),
             version: 1,
         }
     }

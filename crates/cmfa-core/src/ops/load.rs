@@ -155,6 +155,7 @@ impl Service {
                 mfa: Default::default(),
                 signed_out_at_ms: 0,
                 groups: Vec::new(),
+                passkeys: Vec::new(),
                 version: 1,
             };
             u.set_attr(kind, Some(username.to_owned()));
@@ -184,6 +185,7 @@ impl Service {
             mfa: Default::default(),
             signed_out_at_ms: 0,
             groups: Vec::new(),
+            passkeys: Vec::new(),
             version: 1,
         })
     }

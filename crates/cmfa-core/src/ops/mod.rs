@@ -8,6 +8,7 @@ mod custom_attributes;
 mod groups;
 mod load;
 mod mfa_config;
+mod passkeys;
 mod passwords;
 mod pools;
 mod sign_in;

@@ -2,6 +2,7 @@
 
 mod defaults;
 pub mod mfa_config;
+pub mod passkeys;
 pub mod rules;
 pub mod schema;
 

@@ -7,7 +7,9 @@
 //! and MFA"): with MFA `ON`, or `OPTIONAL` for a user who has MFA configured, only the password
 //! factors, since a passwordless first factor is never followed by MFA.
 //!
-//! Passkeys (`WEB_AUTHN`) are one more variant here when they land.
+//! Passkeys (`WEB_AUTHN`) need the feature plan and a relying party, and a registered passkey;
+//! with MFA required they are offered only when the pool counts a passkey with user
+//! verification as MFA (`MULTI_FACTOR_WITH_USER_VERIFICATION`).
 
 use crate::pool::UserPool;
 use crate::pool::mfa_config::first_factors;
@@ -26,16 +28,19 @@ pub enum FirstFactor {
     EmailOtp,
     #[serde(rename = "SMS_OTP")]
     SmsOtp,
+    #[serde(rename = "WEB_AUTHN")]
+    WebAuthn,
 }
 
 impl FirstFactor {
     /// In the order `AvailableChallenges` lists them (AWS's example:
     /// `["PASSWORD","PASSWORD_SRP","EMAIL_OTP","WEB_AUTHN"]`).
-    pub const ALL: [FirstFactor; 4] = [
+    pub const ALL: [FirstFactor; 5] = [
         FirstFactor::Password,
         FirstFactor::PasswordSrp,
         FirstFactor::EmailOtp,
         FirstFactor::SmsOtp,
+        FirstFactor::WebAuthn,
     ];
 
     pub fn challenge_name(self) -> ChallengeNameType {
@@ -44,6 +49,7 @@ impl FirstFactor {
             FirstFactor::PasswordSrp => ChallengeNameType::PasswordSrp,
             FirstFactor::EmailOtp => ChallengeNameType::EmailOtp,
             FirstFactor::SmsOtp => ChallengeNameType::SmsOtp,
+            FirstFactor::WebAuthn => ChallengeNameType::WebAuthn,
         }
     }
 
@@ -64,13 +70,18 @@ impl FirstFactor {
             FirstFactor::Password | FirstFactor::PasswordSrp => AuthFactorType::Password,
             FirstFactor::EmailOtp => AuthFactorType::EmailOtp,
             FirstFactor::SmsOtp => AuthFactorType::SmsOtp,
+            FirstFactor::WebAuthn => AuthFactorType::WebAuthn,
         }
     }
 }
 
-/// Whether the pool's sign-in policy allows `f` (PASSWORD always).
+/// Whether the pool's sign-in policy allows `f` (PASSWORD always; WEB_AUTHN also needs the
+/// feature plan and a relying party).
 pub fn pool_allows(pool: &UserPool, f: FirstFactor) -> bool {
-    f.is_password() || first_factors(pool).contains(&f.pool_factor())
+    match f {
+        FirstFactor::WebAuthn => crate::pool::passkeys::relying_party(pool).is_ok(),
+        f => f.is_password() || first_factors(pool).contains(&f.pool_factor()),
+    }
 }
 
 /// Whether the pool allows a first factor without a password (so users may sign up without one).
@@ -87,6 +98,7 @@ pub fn user_has(user: &User, f: FirstFactor) -> bool {
         FirstFactor::Password | FirstFactor::PasswordSrp => user.password.is_some(),
         FirstFactor::EmailOtp => user.attr("email").is_some() && user.flag("email_verified"),
         FirstFactor::SmsOtp => user.attr("phone_number").is_some() && user.flag("phone_number_verified"),
+        FirstFactor::WebAuthn => !user.passkeys.is_empty(),
     }
 }
 
@@ -107,9 +119,16 @@ pub fn passwordless_allowed(pool: &UserPool, user: &User) -> bool {
 /// The first factors this user may choose now, in `AvailableChallenges` order.
 pub fn available(pool: &UserPool, user: &User) -> Vec<FirstFactor> {
     let passwordless = passwordless_allowed(pool, user);
+    // A passkey with user verification counts as MFA too when the pool says so
+    // (`MULTI_FACTOR_WITH_USER_VERIFICATION`), so MFA does not keep it out.
+    let passkey = passwordless || crate::pool::passkeys::multi_factor(pool);
     FirstFactor::ALL
         .into_iter()
-        .filter(|f| pool_allows(pool, *f) && user_has(user, *f) && (f.is_password() || passwordless))
+        .filter(|f| pool_allows(pool, *f) && user_has(user, *f))
+        .filter(|f| match f {
+            FirstFactor::WebAuthn => passkey,
+            f => f.is_password() || passwordless,
+        })
         .collect()
 }
 
@@ -120,7 +139,7 @@ pub fn configured(pool: &UserPool, user: &User) -> Vec<AuthFactorType> {
     if user.password.is_some() {
         v.push(AuthFactorType::Password);
     }
-    for f in [FirstFactor::EmailOtp, FirstFactor::SmsOtp] {
+    for f in [FirstFactor::EmailOtp, FirstFactor::SmsOtp, FirstFactor::WebAuthn] {
         if pool_allows(pool, f) && user_has(user, f) {
             v.push(f.pool_factor());
         }

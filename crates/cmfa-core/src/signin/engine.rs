@@ -13,7 +13,7 @@ use super::otp::Medium;
 use super::params::{self, Answer, Choice, Start};
 use super::password_verifier::{Proof, State};
 use super::{
-    Change, Outcome, Prompt, Reply, Turn, new_password, next, otp, password, password_verifier, select_mfa,
+    Change, Outcome, Prompt, Reply, Turn, new_password, next, otp, passkey, password, password_verifier, select_mfa,
     software_token, srp, user_auth,
 };
 use crate::auth::refresh;
@@ -46,6 +46,7 @@ impl Service {
             now: self.clock.now(),
             cpu: &self.compute,
             hash_cost: self.settings.password_hash,
+            webauthn_origins: &self.settings.webauthn_origins,
         }
     }
 
@@ -271,6 +272,13 @@ impl Service {
             (Challenge::SelectChallenge { options }, Answer::SelectChallenge { choice }) => {
                 user_auth::answer(&t, options, choice).await?
             }
+            (
+                Challenge::WebAuthn {
+                    rp_id,
+                    user_verification_required,
+                },
+                Answer::WebAuthn { credential },
+            ) => passkey::answer(&t, &s.id, rp_id, *user_verification_required, credential)?,
             (Challenge::SoftwareTokenMfa, Answer::SoftwareTokenMfa { code }) => software_token::answer(&t, code)?,
             (Challenge::SelectMfaType { options }, Answer::SelectMfaType { answer }) => {
                 select_mfa::answer(&t, options, answer)?

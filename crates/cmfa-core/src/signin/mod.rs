@@ -33,6 +33,7 @@ pub(crate) mod new_password;
 pub(crate) mod next;
 pub(crate) mod otp;
 pub(crate) mod params;
+pub(crate) mod passkey;
 pub(crate) mod password;
 pub(crate) mod password_verifier;
 pub(crate) mod refresh;
@@ -66,6 +67,8 @@ pub(crate) struct Turn<'a> {
     /// Where password hashing and SRP run.
     pub cpu: &'a Compute,
     pub hash_cost: HashCost,
+    /// Passkey page origins allowed besides the relying party's (`--webauthn-origin`).
+    pub webauthn_origins: &'a [String],
 }
 
 /// What a step decided.
@@ -141,6 +144,11 @@ pub(crate) enum Change {
     UseTotpStep(u64),
     /// MFA_SETUP completed with a verified authenticator.
     EnableTotp,
+    /// A passkey signed in; its counter moves to `sign_count` (unless it keeps none).
+    PasskeyUsed {
+        id: String,
+        sign_count: u32,
+    },
 }
 
 impl Change {
@@ -166,6 +174,17 @@ impl Change {
             },
             Change::EnableTotp => {
                 u.mfa.totp_enabled = true;
+                Ok(())
+            }
+            Change::PasskeyUsed { id, sign_count } => {
+                let Some(p) = u.passkeys.iter_mut().find(|p| p.id == *id) else {
+                    return Err(DomainError::NotAuthorized(passkey::NOT_VERIFIED.into()));
+                };
+                // A racing sign-in moved the counter past this one: a cloned authenticator.
+                if *sign_count != 0 && *sign_count <= p.sign_count {
+                    return Err(DomainError::NotAuthorized(passkey::NOT_VERIFIED.into()));
+                }
+                p.sign_count = *sign_count;
                 Ok(())
             }
         }

@@ -48,8 +48,7 @@ pub(crate) enum Choice {
     },
     EmailOtp,
     SmsOtp,
-    /// WEB_AUTHN: no passkey can be used here yet, so it is never available (the preference
-    /// then falls back to SELECT_CHALLENGE, an ANSWER is refused).
+    /// WEB_AUTHN: the passkey challenge.
     WebAuthn,
 }
 
@@ -79,7 +78,7 @@ impl Choice {
             Choice::PasswordSrp { .. } => Some(FirstFactor::PasswordSrp),
             Choice::EmailOtp => Some(FirstFactor::EmailOtp),
             Choice::SmsOtp => Some(FirstFactor::SmsOtp),
-            Choice::WebAuthn => None,
+            Choice::WebAuthn => Some(FirstFactor::WebAuthn),
         }
     }
 }
@@ -192,6 +191,10 @@ pub(crate) enum Answer {
     SelectChallenge {
         choice: Choice,
     },
+    WebAuthn {
+        /// `CREDENTIAL`: the `AuthenticationResponseJSON`, as a JSON string.
+        credential: String,
+    },
 }
 
 /// Which stored session an answer continues.
@@ -223,7 +226,8 @@ pub(crate) fn check_supported(challenge: ChallengeNameType) -> Result<()> {
         | C::SelectMfaType
         | C::MfaSetup
         | C::SmsOtp
-        | C::SelectChallenge => Ok(()),
+        | C::SelectChallenge
+        | C::WebAuthn => Ok(()),
         other => Err(DomainError::InvalidParameter(format!(
             "The challenge {} is not supported by this server yet (docs/compatibility.md).",
             other.as_str()
@@ -291,6 +295,9 @@ pub(crate) fn parse_answer(challenge: ChallengeNameType, r: &Map) -> Result<Answ
         },
         ChallengeNameType::SmsOtp => Answer::SmsOtp {
             code: need(r, "SMS_OTP_CODE")?,
+        },
+        ChallengeNameType::WebAuthn => Answer::WebAuthn {
+            credential: need(r, "CREDENTIAL")?,
         },
         ChallengeNameType::SelectChallenge => Answer::SelectChallenge {
             choice: Choice::parse(&need(r, "ANSWER")?, "ANSWER", r)?,

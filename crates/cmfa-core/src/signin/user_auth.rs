@@ -12,7 +12,7 @@
 use super::choice::{self, FirstFactor};
 use super::otp::{self, CodeUse, Medium};
 use super::params::Choice;
-use super::{Outcome, Prompt, Turn, may_answer, password, srp};
+use super::{Outcome, Prompt, Turn, may_answer, passkey, password, srp};
 use crate::auth::session::Challenge;
 use crate::error::{DomainError, Result};
 use crate::messages::NOT_CONFIRMED;
@@ -87,8 +87,9 @@ async fn run(t: &Turn<'_>, c: &Choice) -> Result<Outcome> {
             };
             Ok(otp::code_prompt(t.pool, t.user, medium, CodeUse::FirstFactor).into_outcome())
         }
-        Choice::WebAuthn => Err(DomainError::InvalidParameter(
-            "WEB_AUTHN is not available for this user.".into(),
-        )),
+        Choice::WebAuthn => {
+            may_answer(t)?;
+            passkey::prompt(t)
+        }
     }
 }

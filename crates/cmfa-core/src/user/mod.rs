@@ -4,6 +4,7 @@ pub mod attributes;
 pub mod codes;
 pub mod delivery;
 pub mod mfa;
+pub mod passkey;
 pub mod password;
 
 use crate::pool::UserPool;
@@ -47,6 +48,9 @@ pub struct User {
     /// user writes leave it alone (see [`crate::group`]).
     #[serde(skip)]
     pub groups: Vec<String>,
+    /// Registered passkeys (WebAuthn credentials).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passkeys: Vec<passkey::Passkey>,
     pub version: u64,
 }
 
@@ -208,6 +212,12 @@ pub fn alias_keys(pool: &UserPool, user: &User) -> Vec<AliasKey> {
         out.push(AliasKey {
             kind: "preferred_username",
             value: v.to_lowercase(),
+        });
+    }
+    for p in &user.passkeys {
+        out.push(AliasKey {
+            kind: "passkey",
+            value: p.id.clone(),
         });
     }
     out

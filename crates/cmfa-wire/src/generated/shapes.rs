@@ -319,6 +319,33 @@ impl DeliveryMediumType {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DomainStatusType {
+    #[serde(rename = "CREATING")]
+    Creating,
+    #[serde(rename = "DELETING")]
+    Deleting,
+    #[serde(rename = "UPDATING")]
+    Updating,
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "FAILED")]
+    Failed,
+}
+
+impl DomainStatusType {
+    /// The value as it appears on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DomainStatusType::Creating => "CREATING",
+            DomainStatusType::Deleting => "DELETING",
+            DomainStatusType::Updating => "UPDATING",
+            DomainStatusType::Active => "ACTIVE",
+            DomainStatusType::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EmailSendingAccountType {
     #[serde(rename = "COGNITO_DEFAULT")]
     CognitoDefault,
@@ -563,6 +590,27 @@ impl RevokeAssociatedSessionsType {
         match self {
             RevokeAssociatedSessionsType::None => "NONE",
             RevokeAssociatedSessionsType::Linked => "LINKED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SecurityPolicyType {
+    #[serde(rename = "TLS_V1")]
+    TlsV1,
+    #[serde(rename = "TLS_V1_2_2021")]
+    TlsV122021,
+    #[serde(rename = "TLS_V1_3_2025")]
+    TlsV132025,
+}
+
+impl SecurityPolicyType {
+    /// The value as it appears on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SecurityPolicyType::TlsV1 => "TLS_V1",
+            SecurityPolicyType::TlsV122021 => "TLS_V1_2_2021",
+            SecurityPolicyType::TlsV132025 => "TLS_V1_3_2025",
         }
     }
 }
@@ -1568,6 +1616,27 @@ pub struct CodeDeliveryDetailsType {
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CompleteWebAuthnRegistrationRequest {
+    #[serde(rename = "AccessToken")]
+    pub access_token: String,
+    #[serde(rename = "Credential")]
+    pub credential: serde_json::Value,
+}
+
+impl std::fmt::Debug for CompleteWebAuthnRegistrationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompleteWebAuthnRegistrationRequest")
+            .field("access_token", &"<redacted>")
+            .field("credential", &self.credential)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CompleteWebAuthnRegistrationResponse {
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ConfirmForgotPasswordRequest {
     #[serde(rename = "ClientId")]
     pub client_id: String,
@@ -1785,6 +1854,30 @@ pub struct CreateUserPoolClientResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CreateUserPoolDomainRequest {
+    #[serde(rename = "Domain")]
+    pub domain: String,
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "ManagedLoginVersion", default, skip_serializing_if = "Option::is_none")]
+    pub managed_login_version: Option<i32>,
+    #[serde(rename = "CustomDomainConfig", default, skip_serializing_if = "Option::is_none")]
+    pub custom_domain_config: Option<CustomDomainConfigType>,
+    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CreateUserPoolDomainResponse {
+    #[serde(rename = "ManagedLoginVersion", default, skip_serializing_if = "Option::is_none")]
+    pub managed_login_version: Option<i32>,
+    #[serde(rename = "CloudFrontDomain", default, skip_serializing_if = "Option::is_none")]
+    pub cloud_front_domain: Option<String>,
+    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateUserPoolRequest {
     #[serde(rename = "PoolName")]
     pub pool_name: String,
@@ -1848,6 +1941,14 @@ pub struct CreateUserPoolRequest {
 pub struct CreateUserPoolResponse {
     #[serde(rename = "UserPool", default, skip_serializing_if = "Option::is_none")]
     pub user_pool: Option<UserPoolType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CustomDomainConfigType {
+    #[serde(rename = "CertificateArn")]
+    pub certificate_arn: String,
+    #[serde(rename = "SecurityPolicy", default, skip_serializing_if = "Option::is_none")]
+    pub security_policy: Option<SecurityPolicyType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1927,6 +2028,18 @@ impl std::fmt::Debug for DeleteUserPoolClientRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DeleteUserPoolDomainRequest {
+    #[serde(rename = "Domain")]
+    pub domain: String,
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DeleteUserPoolDomainResponse {
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeleteUserPoolRequest {
     #[serde(rename = "UserPoolId")]
     pub user_pool_id: String,
@@ -1944,6 +2057,27 @@ impl std::fmt::Debug for DeleteUserRequest {
             .field("access_token", &"<redacted>")
             .finish()
     }
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DeleteWebAuthnCredentialRequest {
+    #[serde(rename = "AccessToken")]
+    pub access_token: String,
+    #[serde(rename = "CredentialId")]
+    pub credential_id: String,
+}
+
+impl std::fmt::Debug for DeleteWebAuthnCredentialRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeleteWebAuthnCredentialRequest")
+            .field("access_token", &"<redacted>")
+            .field("credential_id", &self.credential_id)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DeleteWebAuthnCredentialResponse {
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1970,6 +2104,18 @@ pub struct DescribeUserPoolClientResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DescribeUserPoolDomainRequest {
+    #[serde(rename = "Domain")]
+    pub domain: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DescribeUserPoolDomainResponse {
+    #[serde(rename = "DomainDescription", default, skip_serializing_if = "Option::is_none")]
+    pub domain_description: Option<DomainDescriptionType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DescribeUserPoolRequest {
     #[serde(rename = "UserPoolId")]
     pub user_pool_id: String,
@@ -1987,6 +2133,30 @@ pub struct DeviceConfigurationType {
     pub challenge_required_on_new_device: Option<bool>,
     #[serde(rename = "DeviceOnlyRememberedOnUserPrompt", default, skip_serializing_if = "Option::is_none")]
     pub device_only_remembered_on_user_prompt: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DomainDescriptionType {
+    #[serde(rename = "UserPoolId", default, skip_serializing_if = "Option::is_none")]
+    pub user_pool_id: Option<String>,
+    #[serde(rename = "AWSAccountId", default, skip_serializing_if = "Option::is_none")]
+    pub aws_account_id: Option<String>,
+    #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "S3Bucket", default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    #[serde(rename = "CloudFrontDistribution", default, skip_serializing_if = "Option::is_none")]
+    pub cloud_front_distribution: Option<String>,
+    #[serde(rename = "Version", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DomainStatusType>,
+    #[serde(rename = "CustomDomainConfig", default, skip_serializing_if = "Option::is_none")]
+    pub custom_domain_config: Option<CustomDomainConfigType>,
+    #[serde(rename = "ManagedLoginVersion", default, skip_serializing_if = "Option::is_none")]
+    pub managed_login_version: Option<i32>,
+    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2035,6 +2205,14 @@ pub struct EumsSmsConfigurationType {
     pub in_template_id: Option<String>,
     #[serde(rename = "Region", default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FailoverType {
+    #[serde(rename = "SecondaryRegion")]
+    pub secondary_region: String,
+    #[serde(rename = "PrimaryRoute53HealthCheckId")]
+    pub primary_route53_health_check_id: String,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2463,6 +2641,34 @@ pub struct ListUsersResponse {
     pub pagination_token: Option<String>,
 }
 
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ListWebAuthnCredentialsRequest {
+    #[serde(rename = "AccessToken")]
+    pub access_token: String,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl std::fmt::Debug for ListWebAuthnCredentialsRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListWebAuthnCredentialsRequest")
+            .field("access_token", &"<redacted>")
+            .field("next_token", &self.next_token)
+            .field("max_results", &self.max_results)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ListWebAuthnCredentialsResponse {
+    #[serde(rename = "Credentials", default)]
+    pub credentials: Vec<WebAuthnCredentialDescription>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct MFAOptionType {
     #[serde(rename = "DeliveryMedium", default, skip_serializing_if = "Option::is_none")]
@@ -2657,6 +2863,12 @@ impl std::fmt::Debug for RevokeTokenRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RevokeTokenResponse {
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RoutingType {
+    #[serde(rename = "Failover", default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<FailoverType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2867,6 +3079,26 @@ pub struct SoftwareTokenMfaSettingsType {
     pub preferred_mfa: Option<bool>,
 }
 
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StartWebAuthnRegistrationRequest {
+    #[serde(rename = "AccessToken")]
+    pub access_token: String,
+}
+
+impl std::fmt::Debug for StartWebAuthnRegistrationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartWebAuthnRegistrationRequest")
+            .field("access_token", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StartWebAuthnRegistrationResponse {
+    #[serde(rename = "CredentialCreationOptions")]
+    pub credential_creation_options: serde_json::Value,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct StringAttributeConstraintsType {
     #[serde(rename = "MinLength", default, skip_serializing_if = "Option::is_none")]
@@ -3018,6 +3250,30 @@ impl std::fmt::Debug for UpdateUserPoolClientRequest {
 pub struct UpdateUserPoolClientResponse {
     #[serde(rename = "UserPoolClient", default, skip_serializing_if = "Option::is_none")]
     pub user_pool_client: Option<UserPoolClientType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UpdateUserPoolDomainRequest {
+    #[serde(rename = "Domain")]
+    pub domain: String,
+    #[serde(rename = "UserPoolId")]
+    pub user_pool_id: String,
+    #[serde(rename = "ManagedLoginVersion", default, skip_serializing_if = "Option::is_none")]
+    pub managed_login_version: Option<i32>,
+    #[serde(rename = "CustomDomainConfig", default, skip_serializing_if = "Option::is_none")]
+    pub custom_domain_config: Option<CustomDomainConfigType>,
+    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UpdateUserPoolDomainResponse {
+    #[serde(rename = "ManagedLoginVersion", default, skip_serializing_if = "Option::is_none")]
+    pub managed_login_version: Option<i32>,
+    #[serde(rename = "CloudFrontDomain", default, skip_serializing_if = "Option::is_none")]
+    pub cloud_front_domain: Option<String>,
+    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -3447,6 +3703,22 @@ pub struct WebAuthnConfigurationType {
     pub user_verification: Option<UserVerificationType>,
     #[serde(rename = "FactorConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub factor_configuration: Option<WebAuthnFactorConfigurationType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct WebAuthnCredentialDescription {
+    #[serde(rename = "CredentialId")]
+    pub credential_id: String,
+    #[serde(rename = "FriendlyCredentialName")]
+    pub friendly_credential_name: String,
+    #[serde(rename = "RelyingPartyId")]
+    pub relying_party_id: String,
+    #[serde(rename = "AuthenticatorAttachment", default, skip_serializing_if = "Option::is_none")]
+    pub authenticator_attachment: Option<String>,
+    #[serde(rename = "AuthenticatorTransports", default)]
+    pub authenticator_transports: Vec<String>,
+    #[serde(rename = "CreatedAt")]
+    pub created_at: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -107,6 +107,7 @@ pub(super) fn user() -> User {
         mfa: Default::default(),
         signed_out_at_ms: 0,
         groups: vec![],
+        passkeys: Vec::new(),
         version: 1,
     }
 }
@@ -138,6 +139,7 @@ pub(super) fn turn<'a>(pool: &'a UserPool, client: &'a AppClient, user: &'a User
         now: NOW,
         cpu: cpu(),
         hash_cost: crate::user::password::HashCost::Fast,
+        webauthn_origins: &[],
     }
 }
 

@@ -1,0 +1,406 @@
+//! Passkeys through the Rust SDK with a software authenticator (`cmfa_core::webauthn::soft`):
+//! registration (Start/CompleteWebAuthnRegistration), the credential list and deletion, and
+//! USER_AUTH sign-in with WEB_AUTHN; every refusal the model names, one broken thing at a time.
+
+use aws_sdk_cognitoidentityprovider as cip;
+use cip::Client;
+use cip::types::{
+    AuthFactorType, AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, MessageActionType, SignInPolicyType,
+    UserPoolMfaType, UserPoolPolicyType, UserVerificationType, WebAuthnConfigurationType,
+};
+use cmfa_core::webauthn::soft::SoftPasskey;
+use cmfa_testkit::cognito::service_fail;
+use cmfa_testkit::document::{from_json, to_json};
+use cmfa_testkit::{TestServer, sdk_client};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Passkey-Passw0rd!";
+const ORIGIN: &str = "http://localhost:5173";
+
+type Fail = (u16, String, String);
+
+struct Env {
+    _server: TestServer,
+    c: Client,
+    pool: String,
+    client: String,
+}
+
+/// A pool that allows WEB_AUTHN with RP ID `localhost` (unless `rp` is None), MFA off.
+async fn env_with(rp: Option<&str>, allow_passkeys: bool) -> Env {
+    let server = TestServer::start().await;
+    let c = sdk_client(&server.url);
+    let mut factors = vec![AuthFactorType::Password];
+    if allow_passkeys {
+        factors.push(AuthFactorType::WebAuthn);
+    }
+    let pool = c
+        .create_user_pool()
+        .pool_name("passkeys")
+        .policies(
+            UserPoolPolicyType::builder()
+                .sign_in_policy(
+                    SignInPolicyType::builder()
+                        .set_allowed_first_auth_factors(Some(factors))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateUserPool")
+        .user_pool
+        .and_then(|p| p.id)
+        .unwrap();
+    if let Some(rp) = rp {
+        c.set_user_pool_mfa_config()
+            .user_pool_id(&pool)
+            .mfa_configuration(UserPoolMfaType::Off)
+            .web_authn_configuration(
+                WebAuthnConfigurationType::builder()
+                    .relying_party_id(rp)
+                    .user_verification(UserVerificationType::Preferred)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("SetUserPoolMfaConfig");
+    }
+    let client = new_client(&c, &pool).await;
+    Env {
+        _server: server,
+        c,
+        pool,
+        client,
+    }
+}
+
+async fn new_client(c: &Client, pool: &str) -> String {
+    c.create_user_pool_client()
+        .user_pool_id(pool)
+        .client_name("web")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .send()
+        .await
+        .expect("CreateUserPoolClient")
+        .user_pool_client
+        .and_then(|c| c.client_id)
+        .unwrap()
+}
+
+impl Env {
+    /// A confirmed user with a password, signed in: the access token.
+    async fn user(&self, name: &str) -> String {
+        self.c
+            .admin_create_user()
+            .user_pool_id(&self.pool)
+            .username(name)
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("AdminCreateUser");
+        self.c
+            .admin_set_user_password()
+            .user_pool_id(&self.pool)
+            .username(name)
+            .password(PASSWORD)
+            .permanent(true)
+            .send()
+            .await
+            .expect("AdminSetUserPassword");
+        self.token(name, &self.client).await
+    }
+
+    async fn token(&self, name: &str, client: &str) -> String {
+        self.c
+            .initiate_auth()
+            .client_id(client)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", name)
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+            .await
+            .expect("sign-in")
+            .authentication_result
+            .and_then(|r| r.access_token)
+            .expect("tokens")
+    }
+
+    async fn start(&self, access: &str) -> Result<Value, Fail> {
+        self.c
+            .start_web_authn_registration()
+            .access_token(access)
+            .send()
+            .await
+            .map(|o| to_json(o.credential_creation_options()))
+            .map_err(service_fail)
+    }
+
+    async fn complete(&self, access: &str, credential: &Value) -> Result<(), Fail> {
+        self.c
+            .complete_web_authn_registration()
+            .access_token(access)
+            .credential(from_json(credential))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(service_fail)
+    }
+
+    /// Registers `pk` for the user of `access`.
+    async fn register(&self, access: &str, pk: &SoftPasskey) {
+        let options = self.start(access).await.expect("StartWebAuthnRegistration");
+        self.complete(access, &pk.register(&options, "none"))
+            .await
+            .expect("CompleteWebAuthnRegistration");
+    }
+
+    /// USER_AUTH with PREFERRED_CHALLENGE WEB_AUTHN: (session, request options).
+    async fn passkey_challenge(&self, name: &str) -> (String, Value) {
+        let o = self
+            .c
+            .initiate_auth()
+            .client_id(&self.client)
+            .auth_flow(AuthFlowType::UserAuth)
+            .auth_parameters("USERNAME", name)
+            .auth_parameters("PREFERRED_CHALLENGE", "WEB_AUTHN")
+            .send()
+            .await
+            .expect("USER_AUTH");
+        assert_eq!(o.challenge_name(), Some(&ChallengeNameType::WebAuthn), "{o:?}");
+        let p = o.challenge_parameters().unwrap();
+        let options: Value = serde_json::from_str(&p["CREDENTIAL_REQUEST_OPTIONS"]).expect("a JSON string");
+        (o.session.unwrap(), options)
+    }
+
+    async fn answer(&self, name: &str, session: &str, assertion: &Value) -> Result<bool, Fail> {
+        self.c
+            .respond_to_auth_challenge()
+            .client_id(&self.client)
+            .challenge_name(ChallengeNameType::WebAuthn)
+            .session(session)
+            .challenge_responses("USERNAME", name)
+            .challenge_responses("CREDENTIAL", assertion.to_string())
+            .send()
+            .await
+            .map(|o| o.authentication_result.and_then(|r| r.access_token).is_some())
+            .map_err(service_fail)
+    }
+}
+
+#[tokio::test]
+async fn register_list_sign_in_and_delete_a_passkey() {
+    let env = env_with(Some("localhost"), true).await;
+    let access = env.user("alice").await;
+    let options = env.start(&access).await.unwrap();
+    // The options as AWS shapes them (reference §4.8).
+    assert_eq!(options["rp"], json!({ "id": "localhost", "name": "localhost" }));
+    assert_eq!(
+        options["pubKeyCredParams"],
+        json!([{ "alg": -7, "type": "public-key" }, { "alg": -257, "type": "public-key" }])
+    );
+    assert_eq!(options["authenticatorSelection"]["userVerification"], "preferred");
+    assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(options["excludeCredentials"], json!([]));
+    let user = env.c.get_user().access_token(&access).send().await.unwrap();
+    let sub = user
+        .user_attributes()
+        .iter()
+        .find(|a| a.name() == "sub")
+        .and_then(|a| a.value())
+        .unwrap();
+    use base64::Engine;
+    let user_id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(options["user"]["id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(String::from_utf8(user_id).unwrap(), sub, "user.id is the sub");
+
+    let mut pk = SoftPasskey::new(ORIGIN);
+    env.complete(&access, &pk.register(&options, "packed"))
+        .await
+        .expect("packed self attestation");
+    let list = env
+        .c
+        .list_web_authn_credentials()
+        .access_token(&access)
+        .send()
+        .await
+        .unwrap();
+    let creds = list.credentials();
+    assert_eq!(creds.len(), 1);
+    assert_eq!(creds[0].relying_party_id(), "localhost");
+    assert_eq!(creds[0].authenticator_attachment(), Some("platform"));
+    assert_eq!(creds[0].authenticator_transports(), ["internal"]);
+    assert!(creds[0].created_at().secs() > 0);
+    let factors = env
+        .c
+        .get_user_auth_factors()
+        .access_token(&access)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        factors
+            .configured_user_auth_factors()
+            .contains(&AuthFactorType::WebAuthn)
+    );
+
+    // A second registration excludes the first passkey.
+    let again = env.start(&access).await.unwrap();
+    assert_eq!(again["excludeCredentials"][0]["id"], json!(creds[0].credential_id()));
+
+    // USER_AUTH offers the passkey and signs in with it.
+    let select = env
+        .c
+        .initiate_auth()
+        .client_id(&env.client)
+        .auth_flow(AuthFlowType::UserAuth)
+        .auth_parameters("USERNAME", "alice")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        select.available_challenges().contains(&ChallengeNameType::WebAuthn),
+        "{select:?}"
+    );
+    let (session, request) = env.passkey_challenge("alice").await;
+    assert_eq!(request["rpId"], "localhost");
+    assert_eq!(request["allowCredentials"][0]["id"], json!(creds[0].credential_id()));
+    let assertion = pk.assert(&request);
+    assert!(env.answer("alice", &session, &assertion).await.unwrap(), "tokens");
+    // The same assertion again, on a new challenge: refused.
+    let (session2, _) = env.passkey_challenge("alice").await;
+    let f = env.answer("alice", &session2, &assertion).await.unwrap_err();
+    assert_eq!(f.1, "NotAuthorizedException", "{f:?}");
+    // A forged signature, then the right passkey on the same session.
+    pk.forge = true;
+    let f = env
+        .answer("alice", &session2, &pk.assert(&env.passkey_challenge("alice").await.1))
+        .await;
+    assert!(f.is_err());
+    pk.forge = false;
+    let (session3, request3) = env.passkey_challenge("alice").await;
+    assert!(env.answer("alice", &session3, &pk.assert(&request3)).await.unwrap());
+    // A page elsewhere.
+    let mut evil = SoftPasskey::new("https://evil.example");
+    evil.credential_id = pk.credential_id.clone();
+    let (session4, request4) = env.passkey_challenge("alice").await;
+    let f = env
+        .answer("alice", &session4, &evil.assert(&request4))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "WebAuthnOriginNotAllowedException", "{f:?}");
+
+    // Delete: gone from the list; unknown ids are not found.
+    let id = creds[0].credential_id().to_owned();
+    env.c
+        .delete_web_authn_credential()
+        .access_token(&access)
+        .credential_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let list = env
+        .c
+        .list_web_authn_credentials()
+        .access_token(&access)
+        .send()
+        .await
+        .unwrap();
+    assert!(list.credentials().is_empty());
+    let f = env
+        .c
+        .delete_web_authn_credential()
+        .access_token(&access)
+        .credential_id(&id)
+        .send()
+        .await
+        .map_err(service_fail)
+        .unwrap_err();
+    assert_eq!(f.1, "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn registrations_are_refused_as_the_model_names() {
+    let env = env_with(Some("localhost"), true).await;
+    let access = env.user("bob").await;
+
+    let options = env.start(&access).await.unwrap();
+    let pk = SoftPasskey::new(ORIGIN);
+    let reg = pk.register(&options, "none");
+    env.complete(&access, &reg).await.unwrap();
+    // The challenge is single-use.
+    let f = env.complete(&access, &reg).await.unwrap_err();
+    assert_eq!(f.1, "WebAuthnChallengeNotFoundException", "{f:?}");
+
+    let options = env.start(&access).await.unwrap();
+    let f = env
+        .complete(
+            &access,
+            &SoftPasskey::new("https://evil.example").register(&options, "none"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "WebAuthnOriginNotAllowedException", "{f:?}");
+
+    let mut other_rp = env.start(&access).await.unwrap();
+    other_rp["rp"]["id"] = json!("example.com");
+    let f = env
+        .complete(&access, &SoftPasskey::new(ORIGIN).register(&other_rp, "none"))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "WebAuthnRelyingPartyMismatchException", "{f:?}");
+
+    // The same credential id twice in the pool, even for another user.
+    let carol = env.user("carol").await;
+    let options = env.start(&carol).await.unwrap();
+    let mut twin = SoftPasskey::new(ORIGIN);
+    twin.credential_id = pk.credential_id.clone();
+    let f = env
+        .complete(&carol, &twin.register(&options, "none"))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "InvalidParameterException", "{f:?}");
+
+    // Started on one app client, completed with a token of another.
+    let second = new_client(&env.c, &env.pool).await;
+    let options = env.start(&access).await.unwrap();
+    let other_token = env.token("bob", &second).await;
+    let f = env
+        .complete(&other_token, &SoftPasskey::new(ORIGIN).register(&options, "none"))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "WebAuthnClientMismatchException", "{f:?}");
+
+    // Garbage.
+    for bad in [
+        json!({}),
+        json!({"type": "public-key"}),
+        json!("text"),
+        json!({"response": {"clientDataJSON": "!!"}}),
+    ] {
+        let f = env.complete(&access, &bad).await.unwrap_err();
+        assert_eq!((f.0, f.1.as_str()), (400, "InvalidParameterException"), "{bad}: {f:?}");
+    }
+
+    // Twenty passkeys per user.
+    for _ in 0..19 {
+        env.register(&access, &SoftPasskey::new(ORIGIN)).await;
+    }
+    let f = env.start(&access).await.unwrap_err();
+    assert_eq!(f.1, "LimitExceededException", "{f:?}");
+}
+
+#[tokio::test]
+async fn pools_without_passkeys_say_why() {
+    let no_rp = env_with(None, true).await;
+    let access = no_rp.user("dan").await;
+    let f = no_rp.start(&access).await.unwrap_err();
+    assert_eq!(f.1, "WebAuthnConfigurationMissingException", "{f:?}");
+
+    let off = env_with(Some("localhost"), false).await;
+    let access = off.user("erin").await;
+    let f = off.start(&access).await.unwrap_err();
+    assert_eq!(f.1, "WebAuthnNotEnabledException", "{f:?}");
+}
