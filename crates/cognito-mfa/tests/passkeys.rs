@@ -8,11 +8,14 @@ use cip::types::{
     AuthFactorType, AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, MessageActionType, SignInPolicyType,
     UserPoolMfaType, UserPoolPolicyType, UserVerificationType, WebAuthnConfigurationType,
 };
+use cmfa_core::clock::FixedClock;
 use cmfa_core::webauthn::soft::SoftPasskey;
 use cmfa_testkit::cognito::service_fail;
 use cmfa_testkit::document::{from_json, to_json};
-use cmfa_testkit::{TestServer, sdk_client};
+use cmfa_testkit::{Options, TestServer, sdk_client};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const PASSWORD: &str = "Passkey-Passw0rd!";
 const ORIGIN: &str = "http://localhost:5173";
@@ -21,6 +24,7 @@ type Fail = (u16, String, String);
 
 struct Env {
     _server: TestServer,
+    clock: Arc<FixedClock>,
     c: Client,
     pool: String,
     client: String,
@@ -28,7 +32,17 @@ struct Env {
 
 /// A pool that allows WEB_AUTHN with RP ID `localhost` (unless `rp` is None), MFA off.
 async fn env_with(rp: Option<&str>, allow_passkeys: bool) -> Env {
-    let server = TestServer::start().await;
+    env_uv(rp, allow_passkeys, UserVerificationType::Preferred).await
+}
+
+async fn env_uv(rp: Option<&str>, allow_passkeys: bool, uv: UserVerificationType) -> Env {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    let clock = Arc::new(FixedClock::at(now));
+    let server = TestServer::start_with(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
     let c = sdk_client(&server.url);
     let mut factors = vec![AuthFactorType::Password];
     if allow_passkeys {
@@ -59,7 +73,7 @@ async fn env_with(rp: Option<&str>, allow_passkeys: bool) -> Env {
             .web_authn_configuration(
                 WebAuthnConfigurationType::builder()
                     .relying_party_id(rp)
-                    .user_verification(UserVerificationType::Preferred)
+                    .user_verification(uv)
                     .build(),
             )
             .send()
@@ -69,6 +83,7 @@ async fn env_with(rp: Option<&str>, allow_passkeys: bool) -> Env {
     let client = new_client(&c, &pool).await;
     Env {
         _server: server,
+        clock,
         c,
         pool,
         client,
@@ -403,4 +418,128 @@ async fn pools_without_passkeys_say_why() {
     let access = off.user("erin").await;
     let f = off.start(&access).await.unwrap_err();
     assert_eq!(f.1, "WebAuthnNotEnabledException", "{f:?}");
+}
+
+#[tokio::test]
+async fn algorithms_user_verification_and_expiry() {
+    // RS256 registers and signs in; EdDSA (not offered) is refused.
+    let env = env_uv(Some("localhost"), true, UserVerificationType::Required).await;
+    let access = env.user("rsa").await;
+    let mut rsa = SoftPasskey::rsa(ORIGIN);
+    env.register(&access, &rsa).await;
+    let (session, request) = env.passkey_challenge("rsa").await;
+    assert_eq!(request["userVerification"], "required");
+    assert!(env.answer("rsa", &session, &rsa.assert(&request)).await.unwrap());
+    let options = env.start(&access).await.unwrap();
+    let f = env
+        .complete(&access, &SoftPasskey::ed25519(ORIGIN).register(&options, "none"))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "WebAuthnCredentialNotSupportedException", "{f:?}");
+
+    // UV required: an authenticator that does not verify the user can neither register nor sign in.
+    let options = env.start(&access).await.unwrap();
+    assert_eq!(options["authenticatorSelection"]["userVerification"], "required");
+    let mut no_uv = SoftPasskey::new(ORIGIN);
+    no_uv.flags = 0x01;
+    let f = env
+        .complete(&access, &no_uv.register(&options, "none"))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "WebAuthnCredentialNotSupportedException", "{f:?}");
+    rsa.flags = 0x01;
+    let (session, request) = env.passkey_challenge("rsa").await;
+    let f = env.answer("rsa", &session, &rsa.assert(&request)).await.unwrap_err();
+    assert_eq!(f.1, "NotAuthorizedException", "{f:?}");
+    // UP missing.
+    let mut absent = SoftPasskey::new(ORIGIN);
+    absent.flags = 0x04;
+    let options = env.start(&access).await.unwrap();
+    let f = env
+        .complete(&access, &absent.register(&options, "none"))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "InvalidParameterException", "{f:?}");
+
+    // An expired registration challenge (the client's AuthSessionValidity, 3 minutes).
+    let options = env.start(&access).await.unwrap();
+    env.clock.advance(181.0);
+    let f = env
+        .complete(&access, &SoftPasskey::new(ORIGIN).register(&options, "none"))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "WebAuthnChallengeNotFoundException", "{f:?}");
+}
+
+#[tokio::test]
+async fn an_assertion_is_bound_to_its_session_user_and_counter() {
+    let env = env_with(Some("localhost"), true).await;
+    let alice = env.user("alice").await;
+    let bob = env.user("bob").await;
+    let mut a = SoftPasskey::new(ORIGIN);
+    let mut b = SoftPasskey::new(ORIGIN);
+    env.register(&alice, &a).await;
+    env.register(&bob, &b).await;
+    // Bob's passkey answering Alice's challenge: not one of her passkeys.
+    let (session, request) = env.passkey_challenge("alice").await;
+    let f = env.answer("alice", &session, &b.assert(&request)).await.unwrap_err();
+    assert_eq!(f.1, "NotAuthorizedException", "{f:?}");
+    // Alice's assertion for another session's challenge.
+    let (other_session, _) = env.passkey_challenge("alice").await;
+    let f = env
+        .answer("alice", &other_session, &a.assert(&request))
+        .await
+        .unwrap_err();
+    assert_eq!(f.1, "NotAuthorizedException", "{f:?}");
+    // Bob's name on Alice's session.
+    let (session, request) = env.passkey_challenge("alice").await;
+    let f = env.answer("bob", &session, &a.assert(&request)).await.unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("NotAuthorizedException", "Invalid session for the user.")
+    );
+    // A counter that goes backwards (a cloned authenticator) is refused after a good sign-in.
+    let (session, request) = env.passkey_challenge("bob").await;
+    b.counter = 10;
+    assert!(env.answer("bob", &session, &b.assert(&request)).await.unwrap());
+    b.counter = 3;
+    let (session, request) = env.passkey_challenge("bob").await;
+    let f = env.answer("bob", &session, &b.assert(&request)).await.unwrap_err();
+    assert_eq!(f.1, "NotAuthorizedException", "{f:?}");
+    // Malformed CREDENTIAL strings are 4xx.
+    let (session, _) = env.passkey_challenge("bob").await;
+    for bad in ["not json", "{}", "[]", r#"{"id":"!!"}"#] {
+        let f = env
+            .c
+            .respond_to_auth_challenge()
+            .client_id(&env.client)
+            .challenge_name(ChallengeNameType::WebAuthn)
+            .session(&session)
+            .challenge_responses("USERNAME", "bob")
+            .challenge_responses("CREDENTIAL", bad)
+            .send()
+            .await
+            .map_err(service_fail)
+            .unwrap_err();
+        assert!(
+            f.0 == 400 && (f.1 == "InvalidParameterException" || f.1 == "NotAuthorizedException"),
+            "{bad}: {f:?}"
+        );
+    }
+    // Deleting the user deletes the passkeys: the id is free again in the pool.
+    env.c
+        .admin_delete_user()
+        .user_pool_id(&env.pool)
+        .username("bob")
+        .send()
+        .await
+        .unwrap();
+    let carol = env.user("carol").await;
+    let options = env.start(&carol).await.unwrap();
+    let mut twin = SoftPasskey::new(ORIGIN);
+    twin.credential_id = b.credential_id.clone();
+    env.complete(&carol, &twin.register(&options, "none"))
+        .await
+        .expect("the id was freed");
+    let _ = &mut a;
 }

@@ -40,7 +40,7 @@ pub(crate) fn registration_error(f: Fail) -> DomainError {
         Fail::NotSupported(why) => {
             DomainError::WebAuthnCredentialNotSupported(format!("The credential is not supported: {why}."))
         }
-        Fail::Invalid(_) => DomainError::InvalidParameter(INVALID_CREDENTIAL.into()),
+        Fail::Invalid(_) | Fail::CounterNotIncreased { .. } => DomainError::InvalidParameter(INVALID_CREDENTIAL.into()),
     }
 }
 

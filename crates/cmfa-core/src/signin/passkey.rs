@@ -79,7 +79,15 @@ pub(crate) fn answer(
         Err(Fail::RelyingPartyMismatch) => Err(DomainError::WebAuthnRelyingPartyMismatch(
             "The passkey answered for another relying party.".into(),
         )),
-        // A wrong signature, a stale counter, a missing flag: a failed attempt.
+        Err(Fail::CounterNotIncreased { stored: before, seen }) => {
+            // Worth an operator's attention: two copies of one passkey are in use.
+            tracing::warn!(
+                pool_id = %t.pool.id, credential = %id_text, stored = before, seen,
+                "a passkey's signature counter did not move forward: the authenticator may have been cloned; sign-in refused"
+            );
+            Ok(Outcome::Fail(DomainError::NotAuthorized(NOT_VERIFIED.into())))
+        }
+        // A wrong signature, a missing flag: a failed attempt.
         Err(_) => Ok(Outcome::Fail(DomainError::NotAuthorized(NOT_VERIFIED.into()))),
     }
 }

@@ -26,6 +26,8 @@ pub enum Fail {
     NotSupported(String),
     /// Malformed input, or a check that failed (signature, flags, type).
     Invalid(String),
+    /// The signature counter did not move forward: the credential may have been cloned.
+    CounterNotIncreased { stored: u32, seen: u32 },
 }
 
 /// What a registration must match.

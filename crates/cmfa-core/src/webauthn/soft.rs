@@ -5,13 +5,21 @@
 
 use super::data::{AT, BE, BS, UP, UV, b64url, sha256};
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use ciborium::Value as Cbor;
 use serde_json::{Value, json};
 
+/// The passkey's key: ES256 (what browsers make), RS256, or Ed25519 (which Cognito does not
+/// offer, to test its refusal).
+enum Key {
+    Es256(EcdsaKeyPair),
+    Rs256 { pair: RsaKeyPair, n: Vec<u8>, e: Vec<u8> },
+    Ed25519(Ed25519KeyPair),
+}
+
 /// One passkey on a software authenticator.
 pub struct SoftPasskey {
-    pair: EcdsaKeyPair,
+    key: Key,
     pub credential_id: Vec<u8>,
     /// The signature counter; it goes up by `counter_step` at every assertion (0: none kept).
     pub counter: u32,
@@ -36,8 +44,32 @@ impl SoftPasskey {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("key");
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).expect("key");
+        SoftPasskey::with_key(Key::Es256(pair), origin)
+    }
+
+    /// An RS256 (RSA-2048) passkey, as some Windows Hello authenticators make.
+    pub fn rsa(origin: &str) -> SoftPasskey {
+        use rsa::pkcs8::EncodePrivateKey;
+        use rsa::traits::PublicKeyParts;
+        let mut rng = rsa::rand_core::UnwrapErr(getrandom::SysRng);
+        let private = rsa::PrivateKey::new(&mut rng, 2048).expect("RSA-2048");
+        let der = private.to_pkcs8_der().expect("PKCS#8");
+        let pair = RsaKeyPair::from_pkcs8(der.as_bytes()).expect("RSA key");
+        let (n, e) = (private.n_bytes().to_vec(), private.e_bytes().to_vec());
+        SoftPasskey::with_key(Key::Rs256 { pair, n, e }, origin)
+    }
+
+    /// An Ed25519 (EdDSA, -8) passkey.
+    pub fn ed25519(origin: &str) -> SoftPasskey {
+        let rng = SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("key");
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key");
+        SoftPasskey::with_key(Key::Ed25519(pair), origin)
+    }
+
+    fn with_key(key: Key, origin: &str) -> SoftPasskey {
         SoftPasskey {
-            pair,
+            key,
             credential_id: super::new_challenge(),
             counter: 0,
             counter_step: 1,
@@ -55,15 +87,41 @@ impl SoftPasskey {
         p
     }
 
+    /// The COSE algorithm of the key.
+    pub fn algorithm(&self) -> i64 {
+        match self.key {
+            Key::Es256(_) => -7,
+            Key::Rs256 { .. } => -257,
+            Key::Ed25519(_) => -8,
+        }
+    }
+
     fn cose_key(&self) -> Cbor {
-        let public = self.pair.public_key().as_ref();
-        Cbor::Map(vec![
-            (Cbor::Integer(1.into()), Cbor::Integer(2.into())),
-            (Cbor::Integer(3.into()), Cbor::Integer((-7).into())),
-            (Cbor::Integer((-1).into()), Cbor::Integer(1.into())),
-            (Cbor::Integer((-2).into()), Cbor::Bytes(public[1..33].to_vec())),
-            (Cbor::Integer((-3).into()), Cbor::Bytes(public[33..65].to_vec())),
-        ])
+        let i = |n: i64| Cbor::Integer(n.into());
+        match &self.key {
+            Key::Es256(pair) => {
+                let public = pair.public_key().as_ref();
+                Cbor::Map(vec![
+                    (i(1), i(2)),
+                    (i(3), i(-7)),
+                    (i(-1), i(1)),
+                    (i(-2), Cbor::Bytes(public[1..33].to_vec())),
+                    (i(-3), Cbor::Bytes(public[33..65].to_vec())),
+                ])
+            }
+            Key::Rs256 { n, e, .. } => Cbor::Map(vec![
+                (i(1), i(3)),
+                (i(3), i(-257)),
+                (i(-1), Cbor::Bytes(n.clone())),
+                (i(-2), Cbor::Bytes(e.clone())),
+            ]),
+            Key::Ed25519(pair) => Cbor::Map(vec![
+                (i(1), i(1)),
+                (i(3), i(-8)),
+                (i(-1), i(6)),
+                (i(-2), Cbor::Bytes(pair.public_key().as_ref().to_vec())),
+            ]),
+        }
     }
 
     fn client_data(&self, kind: &str, challenge: &str) -> Vec<u8> {
@@ -77,10 +135,18 @@ impl SoftPasskey {
     fn sign(&self, message: &[u8]) -> Vec<u8> {
         let rng = SystemRandom::new();
         if self.forge {
-            let other = SoftPasskey::new(&self.origin);
-            return other.pair.sign(&rng, message).expect("sign").as_ref().to_vec();
+            return SoftPasskey::new(&self.origin).sign(message);
         }
-        self.pair.sign(&rng, message).expect("sign").as_ref().to_vec()
+        match &self.key {
+            Key::Es256(pair) => pair.sign(&rng, message).expect("sign").as_ref().to_vec(),
+            Key::Rs256 { pair, .. } => {
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
+                    .expect("sign");
+                sig
+            }
+            Key::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+        }
     }
 
     /// Answers `CredentialCreationOptions` (a JSON object: `challenge`, `rp.id`, …) with
@@ -100,7 +166,7 @@ impl SoftPasskey {
             let mut signed = ad.clone();
             signed.extend_from_slice(&sha256(&cdj));
             Cbor::Map(vec![
-                (Cbor::Text("alg".into()), Cbor::Integer((-7).into())),
+                (Cbor::Text("alg".into()), Cbor::Integer(self.algorithm().into())),
                 (Cbor::Text("sig".into()), Cbor::Bytes(self.sign(&signed))),
             ])
         } else {
@@ -120,7 +186,7 @@ impl SoftPasskey {
                 "clientDataJSON": b64url(&cdj),
                 "attestationObject": b64url(&cbor(&att)),
                 "transports": ["internal"],
-                "publicKeyAlgorithm": -7,
+                "publicKeyAlgorithm": self.algorithm(),
             },
         })
     }

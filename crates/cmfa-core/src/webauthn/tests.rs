@@ -1,7 +1,7 @@
 //! Registration and assertion checks against the software authenticator, one broken thing at a
 //! time.
 
-use super::data::{BS, UP, UV, b64url};
+use super::data::{self, BS, UP, UV, b64url};
 use super::soft::SoftPasskey;
 use super::*;
 use serde_json::json;
@@ -241,4 +241,62 @@ fn assertions_with_one_thing_wrong_are_refused() {
         verify_assertion(&a, &expect_get(&challenge, false), &stored),
         Err(Fail::Invalid(_))
     ));
+}
+
+#[test]
+fn rs256_passkeys_work_and_eddsa_ones_are_refused() {
+    let challenge = new_challenge();
+    let mut rsa = SoftPasskey::rsa(ORIGIN);
+    for fmt in ["none", "packed"] {
+        let c = verify_registration(&rsa.register(&options(&challenge), fmt), &expect(&challenge, true)).unwrap();
+        assert_eq!(c.algorithm, cose::RS256, "{fmt}");
+    }
+    let c = verify_registration(&rsa.register(&options(&challenge), "none"), &expect(&challenge, true)).unwrap();
+    let req = json!({ "challenge": b64url(&challenge), "rpId": RP });
+    let stored = StoredCredential {
+        id: &c.id,
+        public_key: &c.public_key,
+        sign_count: 0,
+    };
+    assert!(verify_assertion(&rsa.assert(&req), &expect_get(&challenge, true), &stored).is_ok());
+
+    let ed = SoftPasskey::ed25519(ORIGIN);
+    assert!(matches!(
+        verify_registration(&ed.register(&options(&challenge), "none"), &expect(&challenge, false)),
+        Err(Fail::NotSupported(m)) if m.contains("-8")
+    ));
+}
+
+#[test]
+fn truncated_or_oversized_input_is_refused_without_a_panic() {
+    let challenge = new_challenge();
+    let pk = SoftPasskey::new(ORIGIN);
+    let good = pk.register(&options(&challenge), "packed");
+    let att = data::from_b64url(good["response"]["attestationObject"].as_str().unwrap(), "a").unwrap();
+    for cut in [0, 1, 10, att.len() / 2, att.len() - 1] {
+        let mut r = good.clone();
+        r["response"]["attestationObject"] = json!(b64url(&att[..cut]));
+        assert!(
+            verify_registration(&r, &expect(&challenge, false)).is_err(),
+            "cut at {cut}"
+        );
+    }
+    let mut huge = good.clone();
+    huge["response"]["attestationObject"] = json!(b64url(&vec![0x5a; 1 << 20]));
+    assert!(verify_registration(&huge, &expect(&challenge, false)).is_err());
+    let mut bad_b64 = good.clone();
+    bad_b64["response"]["clientDataJSON"] = json!("not base64url!");
+    assert!(matches!(
+        verify_registration(&bad_b64, &expect(&challenge, false)),
+        Err(Fail::Invalid(_))
+    ));
+    let mut tampered = good.clone();
+    let cdj = data::from_b64url(good["response"]["clientDataJSON"].as_str().unwrap(), "c").unwrap();
+    let mut v: Value = serde_json::from_slice(&cdj).unwrap();
+    v["origin"] = json!("http://localhost:5174");
+    tampered["response"]["clientDataJSON"] = json!(b64url(v.to_string().as_bytes()));
+    assert!(
+        verify_registration(&tampered, &expect(&challenge, false)).is_err(),
+        "the packed signature covers clientDataJSON"
+    );
 }
