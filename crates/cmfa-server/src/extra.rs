@@ -97,3 +97,13 @@ pub(crate) async fn outbox(State(state): State<AppState>, Query(p): Query<Outbox
         Err(e) => ApiError::from(e).into_response(),
     }
 }
+
+/// `GET /_cognito-mfa/passkeys`: a page that signs up, registers a passkey and signs in with it
+/// against this server's own API, from the browser (documentation, and the browser test's
+/// fixture). Off with the outbox (`--outbox-http false`), whose codes it reads.
+pub(crate) async fn passkey_demo(State(state): State<AppState>) -> Response {
+    if !state.outbox_http {
+        return not_found().await;
+    }
+    axum::response::Html(include_str!("passkey_demo.html")).into_response()
+}

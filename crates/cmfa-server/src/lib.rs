@@ -8,7 +8,7 @@
 //! - `body`: reading a bounded body without ever dropping the connection on the client.
 //! - [`sigv4`]: opt-in signature verification for IAM operations.
 //! - `extra`: JWKS/OpenID discovery per pool, and the project's own routes under
-//!   `/_cognito-mfa/` (health, outbox).
+//!   `/_cognito-mfa/` (health, outbox, the passkey demo page).
 
 mod body;
 mod cors;
@@ -64,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/_cognito-mfa/health", get(extra::health))
         .route("/_cognito-mfa/outbox", get(extra::outbox))
+        .route("/_cognito-mfa/passkeys", get(extra::passkey_demo))
         .route("/{pool_id}/.well-known/jwks.json", get(extra::jwks))
         .route(
             "/{pool_id}/.well-known/openid-configuration",
