@@ -113,3 +113,71 @@ def test_register_a_passkey_and_sign_in_with_it_in_chromium(srv, driver):
     driver.remove_all_credentials()
     driver.find_element(By.ID, "passkey").click()
     WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "status").text == "error")
+
+
+AMPLIFY_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser", "amplify")
+
+
+@pytest.fixture(scope="module")
+def amplify_page():
+    """tests/browser/amplify, bundled (build.sh: npm install aws-amplify 6 + esbuild), served at
+    http://localhost:PORT by a static file server: another origin than the API's, as an app's."""
+    import functools
+    import http.server
+    import subprocess
+    import threading
+
+    subprocess.run([os.path.join(AMPLIFY_DIR, "build.sh")], check=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=AMPLIFY_DIR)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://localhost:{httpd.server_address[1]}/index.html"
+    httpd.shutdown()
+
+
+def run(d, call: str, *args):
+    """Awaits `window.amplifyPasskeys.<call>` in the page: its result, or the error it threw."""
+    script = (
+        "const done = arguments[arguments.length - 1];"
+        f"Promise.resolve().then(() => window.amplifyPasskeys.{call}(...Array.from(arguments).slice(0, -1)))"
+        ".then(r => done({ ok: r }), e => done({ err: (e && e.name) + ': ' + (e && e.message) }));"
+    )
+    out = d.execute_async_script(script, *args)
+    assert "err" not in out, f"{call}: {out['err']}"
+    return out["ok"]
+
+
+def test_amplify_v6_registers_lists_and_signs_in_with_a_passkey(srv, driver, amplify_page):
+    idp = make_client(srv)
+    pool_id, _ = pool_for_passkeys(idp)
+    # Amplify signs in with a password by SRP (USER_SRP_AUTH), then uses the tokens.
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="amplify",
+        ExplicitAuthFlows=["ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool_id, Username="ampli", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool_id, Username="ampli", Password="Ampli-Passw0rd!", Permanent=True)
+    driver.add_virtual_authenticator(
+        VirtualAuthenticatorOptions(
+            protocol=Protocol.CTAP2,
+            transport=Transport.INTERNAL,
+            has_resident_key=True,
+            has_user_verification=True,
+            is_user_verified=True,
+        )
+    )
+    driver.get(amplify_page)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return !!window.amplifyPasskeys"))
+    run(driver, "configure", pool_id, client_id, f"http://localhost:{srv.port}")
+
+    signed_in = run(driver, "signInWithPassword", "ampli", "Ampli-Passw0rd!")
+    assert signed_in == {"isSignedIn": True, "step": "DONE"}, signed_in
+    assert run(driver, "register") is True
+    listed = run(driver, "list")
+    assert len(listed) == 1 and listed[0]["rp"] == "localhost", listed
+    assert run(driver, "signOut") is True
+
+    passkey = run(driver, "signInWithPasskey", "ampli")
+    assert passkey == {"isSignedIn": True, "step": "DONE", "username": "ampli"}, passkey
+    assert driver.get_credentials()[0].sign_count >= 1
