@@ -190,9 +190,29 @@ impl Api {
         str_at(&v, "/UserPool/Id")
     }
 
+    /// CreateUserPool allowing WEB_AUTHN, with relying party `localhost`.
+    pub(crate) async fn create_passkey_pool(&self, name: &str) -> anyhow::Result<String> {
+        let body = json!({
+            "PoolName": name,
+            "Policies": { "SignInPolicy": { "AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"] } },
+        });
+        let pool = str_at(&self.call("CreateUserPool", &body).await?, "/UserPool/Id")?;
+        let mfa = json!({
+            "UserPoolId": pool,
+            "MfaConfiguration": "OFF",
+            "WebAuthnConfiguration": { "RelyingPartyId": "localhost", "UserVerification": "preferred" },
+        });
+        self.call("SetUserPoolMfaConfig", &mfa).await?;
+        Ok(pool)
+    }
+
     /// CreateUserPoolClient allowing USER_AUTH; returns the client id.
     pub(crate) async fn create_choice_client(&self, pool_id: &str) -> anyhow::Result<String> {
-        let body = json!({ "UserPoolId": pool_id, "ClientName": "bench", "ExplicitAuthFlows": ["ALLOW_USER_AUTH"] });
+        let body = json!({
+            "UserPoolId": pool_id,
+            "ClientName": "bench",
+            "ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH"],
+        });
         let v = self.call("CreateUserPoolClient", &body).await?;
         str_at(&v, "/UserPoolClient/ClientId")
     }

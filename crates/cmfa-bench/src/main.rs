@@ -29,6 +29,9 @@ enum ScenarioName {
     /// InitiateAuth USER_AUTH (EMAIL_OTP) → the code from the outbox → RespondToAuthChallenge →
     /// tokens, round-robin over --users passwordless users.
     SigninEmailOtp,
+    /// InitiateAuth USER_AUTH (WEB_AUTHN) → an ES256 assertion → RespondToAuthChallenge →
+    /// tokens, round-robin over --users users with a registered passkey.
+    SigninPasskey,
     /// GetUser with the access tokens of --users signed-in users.
     Getuser,
     /// ListUsers with `email = "…"` and then `email ^= "…"` filters over --users seeded users.
@@ -48,6 +51,7 @@ impl ScenarioName {
             ScenarioName::SigninPassword => "signin-password",
             ScenarioName::SigninTotp => "signin-totp",
             ScenarioName::SigninEmailOtp => "signin-email-otp",
+            ScenarioName::SigninPasskey => "signin-passkey",
             ScenarioName::Getuser => "getuser",
             ScenarioName::Listusers => "listusers",
             ScenarioName::HashOnly => "hash-only",
@@ -58,7 +62,10 @@ impl ScenarioName {
 
     fn default_users(self) -> usize {
         match self {
-            ScenarioName::SigninPassword | ScenarioName::Getuser | ScenarioName::SigninEmailOtp => 1_000,
+            ScenarioName::SigninPassword
+            | ScenarioName::Getuser
+            | ScenarioName::SigninEmailOtp
+            | ScenarioName::SigninPasskey => 1_000,
             ScenarioName::SigninTotp => 36_000,
             ScenarioName::Listusers => 100_000,
             ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::HandoffOnly => 0,
@@ -146,10 +153,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let setup = Instant::now();
     eprintln!("== {label}: setting up through {} ({users} users)", args.url);
     let pool_name = unique(&format!("bench-{}", scenario.name()));
-    let pool_id = if scenario == ScenarioName::SigninEmailOtp {
-        api.create_passwordless_pool(&pool_name).await
-    } else {
-        api.create_pool(&pool_name).await
+    let pool_id = match scenario {
+        ScenarioName::SigninEmailOtp => api.create_passwordless_pool(&pool_name).await,
+        ScenarioName::SigninPasskey => api.create_passkey_pool(&pool_name).await,
+        _ => api.create_pool(&pool_name).await,
     }
     .context("CreateUserPool (is the server up?)")?;
     match scenario {
@@ -213,6 +220,27 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 pool_id,
                 client_id,
                 users: names,
+                next: AtomicUsize::new(0),
+            };
+            let r = load::run(Arc::new(s), conns, args.duration, args.server_pid).await;
+            print_report(
+                &label,
+                "sign-ins",
+                &r,
+                &args,
+                users,
+                &[("setup_s", format!("{setup_s:.1}"))],
+            );
+        }
+        ScenarioName::SigninPasskey => {
+            let client_id = api.create_choice_client(&pool_id).await?;
+            let enrolled = scenarios::enroll_passkey_users(&api, &pool_id, &client_id, &pw, users, conns).await?;
+            let setup_s = setup.elapsed().as_secs_f64();
+            eprintln!("   set-up took {setup_s:.1} s");
+            let s = scenarios::PasskeySignIn {
+                api,
+                client_id,
+                users: enrolled,
                 next: AtomicUsize::new(0),
             };
             let r = load::run(Arc::new(s), conns, args.duration, args.server_pid).await;

@@ -327,6 +327,107 @@ pub(crate) async fn create_email_users(
     .await
 }
 
+// --- signin-passkey --------------------------------------------------------------------------
+
+/// A user and the passkey it registered (a software authenticator's, synced: no counter).
+pub(crate) struct PasskeyUser {
+    pub(crate) name: String,
+    pub(crate) passkey: std::sync::Mutex<cmfa_core::webauthn::soft::SoftPasskey>,
+}
+
+/// InitiateAuth USER_AUTH with PREFERRED_CHALLENGE WEB_AUTHN → an ES256 assertion made here →
+/// RespondToAuthChallenge WEB_AUTHN → tokens (two requests), round-robin over the users.
+pub(crate) struct PasskeySignIn {
+    pub(crate) api: Api,
+    pub(crate) client_id: String,
+    pub(crate) users: Vec<PasskeyUser>,
+    pub(crate) next: AtomicUsize,
+}
+
+impl Scenario for PasskeySignIn {
+    async fn run(&self, _worker: usize) -> Outcome {
+        let user = &self.users[self.next.fetch_add(1, Ordering::Relaxed) % self.users.len()];
+        let t = Instant::now();
+        let start = json!({
+            "ClientId": self.client_id,
+            "AuthFlow": "USER_AUTH",
+            "AuthParameters": { "USERNAME": user.name, "PREFERRED_CHALLENGE": "WEB_AUTHN" },
+        });
+        let first = match self.api.call("InitiateAuth", &start).await {
+            Ok(v) => v,
+            Err(e) => return failed(1, e),
+        };
+        let options = first
+            .pointer("/ChallengeParameters/CREDENTIAL_REQUEST_OPTIONS")
+            .and_then(Value::as_str)
+            .and_then(|s| serde_json::from_str::<Value>(s).ok());
+        let (Some(options), Ok(session)) = (options, str_at(&first, "/Session")) else {
+            return Outcome::Failed {
+                requests: 1,
+                kind: "NoWebAuthnChallenge".into(),
+            };
+        };
+        let assertion = user.passkey.lock().unwrap_or_else(|e| e.into_inner()).assert(&options);
+        let answer = json!({
+            "ClientId": self.client_id,
+            "ChallengeName": "WEB_AUTHN",
+            "Session": session,
+            "ChallengeResponses": { "USERNAME": user.name, "CREDENTIAL": assertion.to_string() },
+        });
+        match self.api.call("RespondToAuthChallenge", &answer).await {
+            Ok(v) if has(&v, "/AuthenticationResult/AccessToken") => Outcome::Done {
+                requests: 2,
+                latency: t.elapsed(),
+            },
+            Ok(_) => Outcome::Failed {
+                requests: 2,
+                kind: "UnexpectedChallenge".into(),
+            },
+            Err(e) => failed(2, e),
+        }
+    }
+}
+
+/// Creates `n` users, each signed in once with a password to register a passkey.
+pub(crate) async fn enroll_passkey_users(
+    api: &Api,
+    pool_id: &str,
+    client_id: &str,
+    password: &str,
+    n: usize,
+    concurrency: usize,
+) -> anyhow::Result<Vec<PasskeyUser>> {
+    let (api, pool_id, client_id, password) = (
+        api.clone(),
+        Arc::<str>::from(pool_id),
+        Arc::<str>::from(client_id),
+        Arc::<str>::from(password),
+    );
+    parallel(n, concurrency, "registering passkeys", move |i| {
+        let (api, pool_id, client_id, password) = (api.clone(), pool_id.clone(), client_id.clone(), password.clone());
+        async move {
+            let name = format!("pk-{i:06}");
+            api.create_confirmed_user(&pool_id, &name, &password).await?;
+            let token = api.sign_in(&client_id, &name, &password).await?;
+            let passkey = cmfa_core::webauthn::soft::SoftPasskey::synced("http://localhost");
+            let options = api
+                .call("StartWebAuthnRegistration", &json!({ "AccessToken": token }))
+                .await?;
+            let credential = passkey.register(&options["CredentialCreationOptions"], "none");
+            api.call(
+                "CompleteWebAuthnRegistration",
+                &json!({ "AccessToken": token, "Credential": credential }),
+            )
+            .await?;
+            Ok(PasskeyUser {
+                name,
+                passkey: std::sync::Mutex::new(passkey),
+            })
+        }
+    })
+    .await
+}
+
 // --- getuser ---------------------------------------------------------------------------------
 
 /// GetUser, round-robin over the access tokens of signed-in users.
