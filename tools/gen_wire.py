@@ -72,13 +72,28 @@ RUST_KEYWORDS = {
 }
 
 
+# Where the model's constraint contradicts its own documentation and AWS's behaviour, the
+# documented behaviour wins. DomainType's pattern and 63-character limit admit a prefix only, but
+# the member's docs (and every AWS example) give custom domains as an FQDN such as
+# auth.example.com: labels of the same pattern joined by dots, 253 characters at most.
+MODEL_ERRATA = {
+    "DomainType": {
+        "pattern": r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)*$",
+        "max": 253,
+    },
+}
+
+
 def load_model():
     import botocore  # noqa: imported for its data files
 
     path = os.path.join(os.path.dirname(botocore.__file__), "data", "cognito-idp",
                         "2016-04-18", "service-2.json.gz")
     with gzip.open(path) as f:
-        return json.load(f), botocore.__version__
+        model = json.load(f)
+    for shape, fix in MODEL_ERRATA.items():
+        model["shapes"][shape].update(fix)
+    return model, botocore.__version__
 
 
 def snake(name):

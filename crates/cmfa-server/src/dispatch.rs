@@ -247,6 +247,10 @@ operations! {
     CompleteWebAuthnRegistration => public complete_web_authn_registration,
     ListWebAuthnCredentials => public list_web_authn_credentials,
     DeleteWebAuthnCredential => public delete_web_authn_credential,
+    CreateUserPoolDomain => admin create_user_pool_domain,
+    DescribeUserPoolDomain => public describe_user_pool_domain,
+    UpdateUserPoolDomain => admin update_user_pool_domain,
+    DeleteUserPoolDomain => admin delete_user_pool_domain,
 }
 
 #[cfg(test)]

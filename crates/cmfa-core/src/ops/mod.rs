@@ -5,6 +5,7 @@
 
 mod clients;
 mod custom_attributes;
+mod domains;
 mod groups;
 mod load;
 mod mfa_config;

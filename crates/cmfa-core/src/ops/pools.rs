@@ -83,6 +83,9 @@ impl Service {
         let pool = self.load_pool(caller, &id).await?;
         let mut next = rules::update(&pool, self.clock.now_millis(), req)?;
         next.version = pool.version + 1;
+        // UpdateUserPool has no domain members: the domains stay as they are.
+        next.domains = pool.domains.clone();
+        crate::pool::domains::reflect(&mut next);
         self.save_pool(&id, &next).await?;
         Ok(UpdateUserPoolResponse {})
     }

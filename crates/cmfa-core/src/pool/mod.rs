@@ -1,6 +1,7 @@
 //! User pools: what is stored, the defaults AWS fills in, and the rules for changing them.
 
 mod defaults;
+pub mod domains;
 pub mod mfa_config;
 pub mod passkeys;
 pub mod rules;
@@ -32,6 +33,9 @@ pub struct UserPool {
     pub version: u64,
     pub config: UserPoolType,
     pub mfa: MfaFactors,
+    /// The pool's domains (one prefix domain and one custom domain at most).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<domains::PoolDomain>,
 }
 
 /// The MFA factors SetUserPoolMfaConfig switches on, beyond what `config` already holds.

@@ -16,14 +16,15 @@ pub fn enabled(pool: &UserPool) -> bool {
     pool.tier() != UserPoolTierType::Lite && first_factors(pool).contains(&AuthFactorType::WebAuthn)
 }
 
-/// The relying party id: `WebAuthnConfiguration.RelyingPartyId` (the pool's domain would be the
-/// fallback; domains are not built yet).
+/// The relying party id: `WebAuthnConfiguration.RelyingPartyId`, else the pool's custom domain,
+/// else its prefix domain (`<prefix>.auth.<region>.amazoncognito.com`).
 pub fn relying_party_id(pool: &UserPool) -> Result<String> {
     pool.mfa
         .web_authn
         .as_ref()
         .and_then(|w| w.relying_party_id.clone())
         .filter(|r| !r.is_empty())
+        .or_else(|| super::domains::relying_party_host(pool))
         .ok_or_else(|| DomainError::WebAuthnConfigurationMissing(NO_RELYING_PARTY.into()))
 }
 

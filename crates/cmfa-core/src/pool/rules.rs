@@ -95,6 +95,7 @@ fn check_cross_member(cfg: &UserPoolType, region: &str) -> Result<()> {
         version: 0,
         config: cfg.clone(),
         mfa: MfaFactors::default(),
+        domains: Vec::new(),
     };
     let first = first_factors(&probe);
     if first.contains(&AuthFactorType::SmsOtp) && cfg.sms_configuration.is_none() {
@@ -185,6 +186,7 @@ pub fn create(id: String, arn: String, now: f64, req: CreateUserPoolRequest) -> 
             sms_enabled: mfa != UserPoolMfaType::Off,
             ..Default::default()
         },
+        domains: Vec::new(),
     })
 }
 
