@@ -75,7 +75,9 @@ impl TestServer {
             clock,
             default_region: region,
             max_body_bytes: cmfa_server::DEFAULT_MAX_BODY_BYTES,
-            outbox_http: true,
+            test_routes: true,
+            faults: Default::default(),
+            metrics: Default::default(),
         };
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
