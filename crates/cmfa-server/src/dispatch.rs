@@ -155,9 +155,7 @@ async fn run(state: &AppState, op: Operation, parts: &http::request::Parts, body
             )
         })?
     };
-    let fault = state
-        .faults
-        .decide(op, value.get("UserPoolId").and_then(Value::as_str));
+    let fault = state.faults.decide(op, value.get("UserPoolId").and_then(Value::as_str));
     if !fault.delay.is_zero() {
         tokio::time::sleep(fault.delay).await;
     }

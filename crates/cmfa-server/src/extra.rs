@@ -178,10 +178,7 @@ pub(crate) async fn faults_clear(State(state): State<AppState>) -> Response {
 }
 
 /// `DELETE /_cognito-mfa/faults/{id}`: removes one rule.
-pub(crate) async fn faults_remove(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Response {
+pub(crate) async fn faults_remove(State(state): State<AppState>, id: Result<Path<String>, PathRejection>) -> Response {
     if !state.test_routes {
         return not_found().await;
     }
@@ -213,7 +210,10 @@ pub(crate) struct ResetParams {
 /// `POST /_cognito-mfa/reset[?pool_id=]`: wipes everything (fault rules too), or one pool and
 /// all it holds (its clients, users, groups, sessions, tokens and outbox messages). Unknown
 /// parameters are refused, so a misspelt `pool_id` never wipes everything.
-pub(crate) async fn reset(State(state): State<AppState>, params: Result<Query<ResetParams>, QueryRejection>) -> Response {
+pub(crate) async fn reset(
+    State(state): State<AppState>,
+    params: Result<Query<ResetParams>, QueryRejection>,
+) -> Response {
     if !state.test_routes {
         return not_found().await;
     }

@@ -117,7 +117,11 @@ impl RuleSpec {
             None | Some("*") => None,
             Some(name) => match Operation::from_name(name) {
                 Some(op) => Some(op),
-                None => return bad(format!("operation {name:?} is not a cognito-idp operation (or \"*\" for all).")),
+                None => {
+                    return bad(format!(
+                        "operation {name:?} is not a cognito-idp operation (or \"*\" for all)."
+                    ));
+                }
             },
         };
         if let Some(p) = &self.pool_id
@@ -173,9 +177,7 @@ fn default_message(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::TooManyRequestsException => "Rate exceeded",
         ErrorCode::InternalErrorException => "An internal error occurred.",
-        ErrorCode::ConcurrentModificationException => {
-            "The resource was modified by another request; please retry."
-        }
+        ErrorCode::ConcurrentModificationException => "The resource was modified by another request; please retry.",
         ErrorCode::LimitExceededException => "Limit exceeded.",
         _ => "Injected by a cognito-mfa fault rule.",
     }
@@ -350,9 +352,15 @@ mod tests {
     #[test]
     fn a_counted_rule_fires_exactly_count_times_then_goes_away() {
         let f = Faults::default();
-        f.add(spec(serde_json::json!({"operation": "GetUserPoolMfaConfig", "error": "TooManyRequestsException", "count": 2})))
-            .unwrap();
-        assert_eq!(error_of(&f.decide(Operation::ListUserPools, None)), None, "another operation");
+        f.add(spec(
+            serde_json::json!({"operation": "GetUserPoolMfaConfig", "error": "TooManyRequestsException", "count": 2}),
+        ))
+        .unwrap();
+        assert_eq!(
+            error_of(&f.decide(Operation::ListUserPools, None)),
+            None,
+            "another operation"
+        );
         let fired: Vec<_> = (0..4)
             .map(|_| error_of(&f.decide(Operation::GetUserPoolMfaConfig, Some("p_1"))))
             .collect();
@@ -372,9 +380,14 @@ mod tests {
     #[test]
     fn pool_rules_match_only_calls_naming_that_pool() {
         let f = Faults::default();
-        f.add(spec(serde_json::json!({"poolId": "us-east-1_A", "drop": true}))).unwrap();
+        f.add(spec(serde_json::json!({"poolId": "us-east-1_A", "drop": true})))
+            .unwrap();
         assert_eq!(f.decide(Operation::DescribeUserPool, Some("us-east-1_B")).outcome, None);
-        assert_eq!(f.decide(Operation::InitiateAuth, None).outcome, None, "a client-only call");
+        assert_eq!(
+            f.decide(Operation::InitiateAuth, None).outcome,
+            None,
+            "a client-only call"
+        );
         assert_eq!(
             f.decide(Operation::DescribeUserPool, Some("us-east-1_A")).outcome,
             Some(Injected::Drop)
@@ -408,12 +421,16 @@ mod tests {
     #[test]
     fn probabilities_zero_and_one_are_never_and_always() {
         let f = Faults::default();
-        f.add(spec(serde_json::json!({"error": "TooManyRequestsException", "probability": 0.0})))
-            .unwrap();
+        f.add(spec(
+            serde_json::json!({"error": "TooManyRequestsException", "probability": 0.0}),
+        ))
+        .unwrap();
         assert!((0..200).all(|_| f.decide(Operation::GetUser, None).outcome.is_none()));
         f.clear();
-        f.add(spec(serde_json::json!({"error": "TooManyRequestsException", "probability": 1.0})))
-            .unwrap();
+        f.add(spec(
+            serde_json::json!({"error": "TooManyRequestsException", "probability": 1.0}),
+        ))
+        .unwrap();
         assert!((0..200).all(|_| f.decide(Operation::GetUser, None).outcome.is_some()));
         assert_eq!(f.list()[0].applied, 200);
     }
@@ -436,14 +453,23 @@ mod tests {
     fn bad_rules_say_what_is_wrong() {
         for (json, why) in [
             (serde_json::json!({}), "exactly one of"),
-            (serde_json::json!({"error": "TooManyRequestsException", "drop": true}), "exactly one of"),
+            (
+                serde_json::json!({"error": "TooManyRequestsException", "drop": true}),
+                "exactly one of",
+            ),
             (serde_json::json!({"drop": false}), "exactly one of"),
             (serde_json::json!({"error": "NoSuchException"}), "not an error type"),
-            (serde_json::json!({"operation": "Frobnicate", "drop": true}), "not a cognito-idp operation"),
+            (
+                serde_json::json!({"operation": "Frobnicate", "drop": true}),
+                "not a cognito-idp operation",
+            ),
             (serde_json::json!({"latencyMs": 0}), "latencyMs"),
             (serde_json::json!({"latencyMs": MAX_LATENCY_MS + 1}), "latencyMs"),
             (serde_json::json!({"drop": true, "count": 0}), "at least 1"),
-            (serde_json::json!({"drop": true, "count": 1, "probability": 0.5}), "not both"),
+            (
+                serde_json::json!({"drop": true, "count": 1, "probability": 0.5}),
+                "not both",
+            ),
             (serde_json::json!({"drop": true, "probability": 1.5}), "from 0 to 1"),
             (serde_json::json!({"drop": true, "message": "x"}), "goes with error"),
             (serde_json::json!({"drop": true, "poolId": ""}), "poolId"),
@@ -458,7 +484,9 @@ mod tests {
     fn a_listed_rule_shows_its_action_and_what_is_left() {
         let f = Faults::default();
         let r = f
-            .add(spec(serde_json::json!({"operation": "InitiateAuth", "error": "TooManyRequestsException", "count": 3})))
+            .add(spec(
+                serde_json::json!({"operation": "InitiateAuth", "error": "TooManyRequestsException", "count": 3}),
+            ))
             .unwrap();
         f.decide(Operation::InitiateAuth, None);
         let listed = f.list();

@@ -75,7 +75,10 @@ pub fn app(state: AppState) -> Router {
                 .fallback(extra::not_found),
         )
         .route("/_cognito-mfa/health", get(extra::health))
-        .route("/_cognito-mfa/metrics", get(extra::metrics).fallback(extra::wrong_method))
+        .route(
+            "/_cognito-mfa/metrics",
+            get(extra::metrics).fallback(extra::wrong_method),
+        )
         .route("/_cognito-mfa/outbox", get(extra::outbox))
         .route(
             "/_cognito-mfa/faults",

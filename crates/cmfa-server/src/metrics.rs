@@ -126,7 +126,9 @@ impl Metrics {
             && is_sign_in(op)
         {
             let challenge = sign_in_answer(body);
-            self.sign_ins.get_or_create(&ChallengeLabels { operation, challenge }).inc();
+            self.sign_ins
+                .get_or_create(&ChallengeLabels { operation, challenge })
+                .inc();
         }
     }
 
@@ -137,7 +139,9 @@ impl Metrics {
             Channel::Sms => "sms",
         };
         let outcome = if delivered { "delivered" } else { "failed" };
-        self.deliveries.get_or_create(&DeliveryLabels { channel, outcome }).inc();
+        self.deliveries
+            .get_or_create(&DeliveryLabels { channel, outcome })
+            .inc();
     }
 
     /// Everything, in the Prometheus text format.

@@ -773,7 +773,10 @@ async fn outbox(store: &dyn Store, other: &dyn Store) {
 async fn filled_pool(store: &dyn Store, id: &str, tag: &str) {
     let (k1, k2) = keys();
     store.create_pool(&pool(id)).await.unwrap();
-    store.create_client(&app_client(id, &format!("client-{tag}"))).await.unwrap();
+    store
+        .create_client(&app_client(id, &format!("client-{tag}")))
+        .await
+        .unwrap();
     store
         .put_signing_keys(
             id,
@@ -787,12 +790,20 @@ async fn filled_pool(store: &dyn Store, id: &str, tag: &str) {
     let address = format!("{tag}@example.com");
     let hello = message(id, "user", &address, "SIGN_UP");
     store
-        .create_user(&user(id, "user", &[("email", &address)], 100.0), "user", &[email(&address)], Some(&hello))
+        .create_user(
+            &user(id, "user", &[("email", &address)], 100.0),
+            "user",
+            &[email(&address)],
+            Some(&hello),
+        )
         .await
         .unwrap();
     store.create_group(&group(id, "staff", None)).await.unwrap();
     store.add_to_group(id, "staff", "user").await.unwrap();
-    store.put_session(&session(&format!("session-{tag}"), id, "user")).await.unwrap();
+    store
+        .put_session(&session(&format!("session-{tag}"), id, "user"))
+        .await
+        .unwrap();
     store
         .write_step(StepWrite {
             refresh: Some(&refresh(&format!("hash-{tag}"), id, "user", &format!("origin-{tag}"))),
@@ -839,7 +850,12 @@ async fn assert_pool(store: &dyn Store, id: &str, tag: &str, present: bool) {
         ("outbox", store.list_outbox(&outbox).await.unwrap().len() == 1),
     ];
     for (what, there) in seen {
-        assert_eq!(there, present, "{id}: {what} {}", if present { "is gone" } else { "is still there" });
+        assert_eq!(
+            there,
+            present,
+            "{id}: {what} {}",
+            if present { "is gone" } else { "is still there" }
+        );
     }
 }
 
@@ -1040,7 +1056,10 @@ mod postgres {
             eprintln!("TEST_DATABASE_URL unset: PostgreSQL reset story skipped");
             return;
         };
-        let (a, b) = (PgStore::connect(&url).await.unwrap(), PgStore::connect(&url).await.unwrap());
+        let (a, b) = (
+            PgStore::connect(&url).await.unwrap(),
+            PgStore::connect(&url).await.unwrap(),
+        );
         reset_story(&a, &b).await;
         drop((a, b));
         schema.drop().await;

@@ -44,7 +44,12 @@ pub(crate) fn encode(v: &str) -> String {
 }
 
 /// `method base_url + path` with an optional JSON body.
-pub(crate) fn request(base_url: &str, method: &str, path: &str, json: Option<&serde_json::Value>) -> anyhow::Result<Answer> {
+pub(crate) fn request(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    json: Option<&serde_json::Value>,
+) -> anyhow::Result<Answer> {
     let rest = base_url
         .strip_prefix("http://")
         .context("--url must start with http://")?;

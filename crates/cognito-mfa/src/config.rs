@@ -290,7 +290,10 @@ impl Config {
             password_hash: args.password_hash.or(file.password_hash).unwrap_or_default(),
             test_routes: args
                 .test_routes
-                .or(legacy_bool("COGNITO_MFA_OUTBOX_HTTP", std::env::var("COGNITO_MFA_OUTBOX_HTTP").ok())?)
+                .or(legacy_bool(
+                    "COGNITO_MFA_OUTBOX_HTTP",
+                    std::env::var("COGNITO_MFA_OUTBOX_HTTP").ok(),
+                )?)
                 .or(file.test_routes)
                 .unwrap_or(true),
             smtp: smtp_config(
@@ -583,7 +586,10 @@ mod tests {
             ..Default::default()
         };
         assert!(Config::resolve(args).unwrap().test_routes, "the flag wins");
-        assert!(Config::resolve(ServeArgs::default()).unwrap().test_routes, "on by default");
+        assert!(
+            Config::resolve(ServeArgs::default()).unwrap().test_routes,
+            "on by default"
+        );
         assert_eq!(legacy_bool("X", Some("false".into())).unwrap(), Some(false));
         assert_eq!(legacy_bool("X", None).unwrap(), None);
         assert!(legacy_bool("X", Some("no".into())).is_err());

@@ -125,7 +125,11 @@ mod tests {
             },
             &metrics,
         );
-        let sent = tokio::time::timeout(std::time::Duration::from_millis(10), cut_off.sms.send(&message(Channel::Sms))).await;
+        let sent = tokio::time::timeout(
+            std::time::Duration::from_millis(10),
+            cut_off.sms.send(&message(Channel::Sms)),
+        )
+        .await;
         assert!(sent.is_err(), "the hanging send timed out");
         let text = metrics.render();
         for line in [

@@ -88,7 +88,9 @@ pub(crate) fn run(a: FaultsArgs) -> anyhow::Result<()> {
         FaultsCommand::Add(rule) => request(&a.url, "POST", "/_cognito-mfa/faults", Some(&rule.to_json()))?,
         FaultsCommand::List => request(&a.url, "GET", "/_cognito-mfa/faults", None)?,
         FaultsCommand::Clear { id: None } => request(&a.url, "DELETE", "/_cognito-mfa/faults", None)?,
-        FaultsCommand::Clear { id: Some(id) } => request(&a.url, "DELETE", &format!("/_cognito-mfa/faults/{id}"), None)?,
+        FaultsCommand::Clear { id: Some(id) } => {
+            request(&a.url, "DELETE", &format!("/_cognito-mfa/faults/{id}"), None)?
+        }
     };
     if answer.status != 200 {
         bail!("the server answered {}", answer.error_text());
@@ -122,7 +124,16 @@ mod tests {
 
     #[test]
     fn add_sends_only_what_was_given() {
-        let a = parse(&["add", "--operation", "InitiateAuth", "--error", "TooManyRequestsException", "--count", "2"]).unwrap();
+        let a = parse(&[
+            "add",
+            "--operation",
+            "InitiateAuth",
+            "--error",
+            "TooManyRequestsException",
+            "--count",
+            "2",
+        ])
+        .unwrap();
         let FaultsCommand::Add(rule) = &a.command else {
             panic!("not add")
         };

@@ -122,7 +122,12 @@ impl Collector for Process {
             f.open_fds as i64,
         )?;
         if let Some(max) = f.max_fds {
-            gauge(&mut encoder, "process_max_fds", "Limit on open file descriptors", max as i64)?;
+            gauge(
+                &mut encoder,
+                "process_max_fds",
+                "Limit on open file descriptors",
+                max as i64,
+            )?;
         }
         Ok(())
     }

@@ -46,7 +46,10 @@ async fn the_sdk_default_retry_policy_rides_out_a_throttling_burst() {
     )
     .await;
     let (status, code, message) = service_err(c.describe_user_pool().user_pool_id(&pool).send().await);
-    assert_eq!((status, code.as_str(), message.as_str()), (400, "TooManyRequestsException", "Rate exceeded"));
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (400, "TooManyRequestsException", "Rate exceeded")
+    );
 }
 
 #[tokio::test]
@@ -84,7 +87,11 @@ async fn a_counted_rule_affects_exactly_that_many_matching_calls() {
 async fn a_latency_rule_delays_the_answer() {
     let server = TestServer::start().await;
     let c = sdk_client_without_retries(&server.url);
-    add_rule(&server.url, json!({"operation": "ListUserPools", "latencyMs": 400, "count": 1})).await;
+    add_rule(
+        &server.url,
+        json!({"operation": "ListUserPools", "latencyMs": 400, "count": 1}),
+    )
+    .await;
     let started = Instant::now();
     c.list_user_pools().max_results(10).send().await.unwrap();
     let slow = started.elapsed();
@@ -103,7 +110,11 @@ async fn a_latency_rule_delays_the_answer() {
 #[tokio::test]
 async fn a_drop_rule_closes_the_connection_without_an_answer() {
     let server = TestServer::start().await;
-    add_rule(&server.url, json!({"operation": "ListUserPools", "drop": true, "count": 1})).await;
+    add_rule(
+        &server.url,
+        json!({"operation": "ListUserPools", "drop": true, "count": 1}),
+    )
+    .await;
     // Raw: the server closes the connection having written nothing at all.
     let addr = server.url.strip_prefix("http://").unwrap();
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -123,14 +134,27 @@ async fn a_drop_rule_closes_the_connection_without_an_answer() {
     assert!(got.is_empty(), "answered: {}", String::from_utf8_lossy(&got));
 
     // The SDK sees a transport error, not a service error.
-    add_rule(&server.url, json!({"operation": "ListUserPools", "drop": true, "count": 1})).await;
+    add_rule(
+        &server.url,
+        json!({"operation": "ListUserPools", "drop": true, "count": 1}),
+    )
+    .await;
     let c = sdk_client_without_retries(&server.url);
     let e = c.list_user_pools().max_results(10).send().await.unwrap_err();
     assert!(matches!(e, SdkError::DispatchFailure(_)), "{e:?}");
 
     // With its default retries, the SDK reconnects and succeeds.
-    add_rule(&server.url, json!({"operation": "ListUserPools", "drop": true, "count": 1})).await;
-    sdk_client(&server.url).list_user_pools().max_results(10).send().await.unwrap();
+    add_rule(
+        &server.url,
+        json!({"operation": "ListUserPools", "drop": true, "count": 1}),
+    )
+    .await;
+    sdk_client(&server.url)
+        .list_user_pools()
+        .max_results(10)
+        .send()
+        .await
+        .unwrap();
     assert!(rules(&server.url).await.is_empty());
 }
 
@@ -142,7 +166,10 @@ async fn internal_error_is_answered_with_http_500() {
     assert_eq!(status, 500);
     assert!(head.contains("x-amzn-errortype: internalerrorexception:"), "{head}");
     let doc: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(doc, json!({"__type": "InternalErrorException", "message": "An internal error occurred."}));
+    assert_eq!(
+        doc,
+        json!({"__type": "InternalErrorException", "message": "An internal error occurred."})
+    );
 
     add_rule(&server.url, json!({"error": "InternalErrorException", "count": 1})).await;
     let c = sdk_client_without_retries(&server.url);
@@ -196,7 +223,11 @@ async fn a_pool_rule_leaves_other_pools_and_calls_without_a_pool_alone() {
 async fn rules_are_listed_removed_and_refused_with_clear_errors() {
     let server = TestServer::start().await;
     let url = &server.url;
-    let first = add_rule(url, json!({"operation": "InitiateAuth", "error": "TooManyRequestsException", "count": 2})).await;
+    let first = add_rule(
+        url,
+        json!({"operation": "InitiateAuth", "error": "TooManyRequestsException", "count": 2}),
+    )
+    .await;
     let second = add_rule(url, json!({"latencyMs": 50, "probability": 0.25})).await;
     assert_eq!(
         rules(url).await,
@@ -212,7 +243,10 @@ async fn rules_are_listed_removed_and_refused_with_clear_errors() {
     assert_eq!(rules(url).await.len(), 1);
     let (status, _, body) = http::send(url, "DELETE", &one, None).await;
     let doc: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!((status, doc["__type"].as_str()), (400, Some("ResourceNotFoundException")));
+    assert_eq!(
+        (status, doc["__type"].as_str()),
+        (400, Some("ResourceNotFoundException"))
+    );
     assert_eq!(
         http::send_json(url, "DELETE", "/_cognito-mfa/faults", None).await,
         json!({"cleared": 1})
@@ -221,15 +255,69 @@ async fn rules_are_listed_removed_and_refused_with_clear_errors() {
 
     // Bad input: an AWS-shaped 400 that says what is wrong, and no rule added.
     for (method, path, body, code, says) in [
-        ("POST", "/_cognito-mfa/faults", Some("{not json"), "SerializationException", "JSON object"),
-        ("POST", "/_cognito-mfa/faults", Some(r#"{"drp": true}"#), "SerializationException", "drp"),
-        ("POST", "/_cognito-mfa/faults", Some(r#"{"error": "NopeException"}"#), "InvalidParameterException", "not an error type"),
-        ("POST", "/_cognito-mfa/faults", Some(r#"{"operation": "Nope", "drop": true}"#), "InvalidParameterException", "not a cognito-idp operation"),
-        ("POST", "/_cognito-mfa/faults", Some(r#"{"drop": true, "count": 2, "probability": 1}"#), "InvalidParameterException", "not both"),
-        ("POST", "/_cognito-mfa/faults", Some("[]"), "SerializationException", "JSON object"),
-        ("DELETE", "/_cognito-mfa/faults/abc", None, "InvalidParameterException", "is a number"),
-        ("PUT", "/_cognito-mfa/faults", None, "UnknownOperationException", "GET, POST or DELETE"),
-        ("GET", "/_cognito-mfa/faults/1", None, "UnknownOperationException", "DELETE"),
+        (
+            "POST",
+            "/_cognito-mfa/faults",
+            Some("{not json"),
+            "SerializationException",
+            "JSON object",
+        ),
+        (
+            "POST",
+            "/_cognito-mfa/faults",
+            Some(r#"{"drp": true}"#),
+            "SerializationException",
+            "drp",
+        ),
+        (
+            "POST",
+            "/_cognito-mfa/faults",
+            Some(r#"{"error": "NopeException"}"#),
+            "InvalidParameterException",
+            "not an error type",
+        ),
+        (
+            "POST",
+            "/_cognito-mfa/faults",
+            Some(r#"{"operation": "Nope", "drop": true}"#),
+            "InvalidParameterException",
+            "not a cognito-idp operation",
+        ),
+        (
+            "POST",
+            "/_cognito-mfa/faults",
+            Some(r#"{"drop": true, "count": 2, "probability": 1}"#),
+            "InvalidParameterException",
+            "not both",
+        ),
+        (
+            "POST",
+            "/_cognito-mfa/faults",
+            Some("[]"),
+            "SerializationException",
+            "JSON object",
+        ),
+        (
+            "DELETE",
+            "/_cognito-mfa/faults/abc",
+            None,
+            "InvalidParameterException",
+            "is a number",
+        ),
+        (
+            "PUT",
+            "/_cognito-mfa/faults",
+            None,
+            "UnknownOperationException",
+            "GET, POST or DELETE",
+        ),
+        (
+            "GET",
+            "/_cognito-mfa/faults/1",
+            None,
+            "UnknownOperationException",
+            "DELETE",
+        ),
     ] {
         let (status, _, got) = raw_send(url, method, path, body.unwrap_or("")).await;
         let doc: Value = serde_json::from_slice(&got).unwrap_or_else(|_| panic!("{method} {path}: not JSON"));
@@ -269,7 +357,11 @@ async fn with_test_routes_off_the_faults_route_does_not_exist() {
     for (method, body) in [("GET", None), ("POST", Some(json!({"drop": true}))), ("DELETE", None)] {
         let (status, _, got) = http::send(&server.url, method, "/_cognito-mfa/faults", body.as_ref()).await;
         let doc: Value = serde_json::from_slice(&got).unwrap();
-        assert_eq!((status, doc["__type"].as_str()), (400, Some("UnknownOperationException")), "{method}");
+        assert_eq!(
+            (status, doc["__type"].as_str()),
+            (400, Some("UnknownOperationException")),
+            "{method}"
+        );
     }
     // Nothing was added: calls go through.
     sdk_client_without_retries(&server.url)
@@ -313,13 +405,16 @@ async fn the_cli_adds_lists_and_clears_rules() {
     let (added, listed, refused) = out;
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let rule: Value = serde_json::from_slice(&added.stdout).unwrap();
-    assert_eq!((rule["operation"].as_str(), rule["count"].as_u64()), (Some("ListUserPools"), Some(1)));
+    assert_eq!(
+        (rule["operation"].as_str(), rule["count"].as_u64()),
+        (Some("ListUserPools"), Some(1))
+    );
     let lines: Vec<Value> = String::from_utf8(listed.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines, [rule.clone()]);
+    assert_eq!(lines, [rule]);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("InvalidParameterException"), "{stderr}");
@@ -337,6 +432,9 @@ async fn the_cli_adds_lists_and_clears_rules() {
     .await
     .unwrap();
     assert!(cleared.status.success());
-    assert_eq!(serde_json::from_slice::<Value>(&cleared.stdout).unwrap(), json!({"cleared": 1}));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&cleared.stdout).unwrap(),
+        json!({"cleared": 1})
+    );
     c.list_user_pools().max_results(1).send().await.unwrap();
 }

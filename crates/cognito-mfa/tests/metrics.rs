@@ -77,11 +77,13 @@ fn observations(s: &Scrape, metric: &str, operation: &str) -> f64 {
         .iter()
         .find(|x| x.metric == metric && x.labels.get("operation") == Some(operation))
         .map_or(0.0, |x| match &x.value {
-            Value::Histogram(buckets) => buckets
-                .iter()
-                .find(|b| b.less_than.is_infinite())
-                .expect("+Inf bucket")
-                .count,
+            Value::Histogram(buckets) => {
+                buckets
+                    .iter()
+                    .find(|b| b.less_than.is_infinite())
+                    .expect("+Inf bucket")
+                    .count
+            }
             other => panic!("{metric} is not a histogram: {other:?}"),
         })
 }
@@ -177,9 +179,17 @@ async fn sign_in_answers_are_counted_by_challenge() {
             .send()
     };
     let tokens = sign_in("settled-user", "Sup3r-Secret!").await.unwrap();
-    let access = tokens.authentication_result().unwrap().access_token().unwrap().to_owned();
+    let access = tokens
+        .authentication_result()
+        .unwrap()
+        .access_token()
+        .unwrap()
+        .to_owned();
     let challenged = sign_in("fresh-user", "Temp-Passw0rd!").await.unwrap();
-    assert_eq!(challenged.challenge_name().map(|c| c.as_str()), Some("NEW_PASSWORD_REQUIRED"));
+    assert_eq!(
+        challenged.challenge_name().map(|c| c.as_str()),
+        Some("NEW_PASSWORD_REQUIRED")
+    );
     service_err(sign_in("settled-user", "wrong-Passw0rd!").await);
 
     let (text, after) = scrape(&server.url).await;
@@ -210,20 +220,37 @@ async fn metrics_stay_on_when_the_test_routes_are_off() {
         ..Options::default()
     })
     .await;
-    sdk_client(&server.url).list_user_pools().max_results(1).send().await.unwrap();
+    sdk_client(&server.url)
+        .list_user_pools()
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
     let (_, s) = scrape(&server.url).await;
     assert_eq!(requests(&s, "ListUserPools", "ok"), 1.0);
     let (status, _, body) = http::send(&server.url, "POST", "/_cognito-mfa/metrics", None).await;
     let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!((status, doc["__type"].as_str()), (400, Some("UnknownOperationException")));
+    assert_eq!(
+        (status, doc["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
 }
 
 #[tokio::test]
 async fn the_binary_shows_process_figures_and_counts_deliveries() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--password-hash", "fast", "--data-dir"])
-        .arg(dir.path());
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--log",
+        "warn",
+        "--password-hash",
+        "fast",
+        "--data-dir",
+    ])
+    .arg(dir.path());
     let server = binary::spawn_server(cmd, Duration::from_secs(30));
     let c = sdk_client(&server.url);
     let pool = create_pool_id(
@@ -247,7 +274,13 @@ async fn the_binary_shows_process_figures_and_counts_deliveries() {
         .client_id(&client)
         .username("mailed")
         .password("Passw0rd!x")
-        .user_attributes(AttributeType::builder().name("email").value("mailed@example.com").build().unwrap())
+        .user_attributes(
+            AttributeType::builder()
+                .name("email")
+                .value("mailed@example.com")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What one call of the load came to: `ok`, an error `__type`, or `transport`/`hang`.
-fn outcome<O, E: ProvideErrorMetadata>(r: Result<Result<O, SdkError<E>>, tokio::time::error::Elapsed>) -> (String, Option<O>) {
+fn outcome<O, E: ProvideErrorMetadata>(
+    r: Result<Result<O, SdkError<E>>, tokio::time::error::Elapsed>,
+) -> (String, Option<O>) {
     match r {
         Err(_) => ("hang".into(), None),
         Ok(Ok(v)) => ("ok".into(), Some(v)),
@@ -40,11 +42,22 @@ async fn fixture(c: &cip::Client, name: &str) -> (String, String) {
         .unwrap()
         .client_id
         .unwrap();
-    c.create_group().user_pool_id(&pool).group_name("staff").send().await.unwrap();
+    c.create_group()
+        .user_pool_id(&pool)
+        .group_name("staff")
+        .send()
+        .await
+        .unwrap();
     c.admin_create_user()
         .user_pool_id(&pool)
         .username("alice")
-        .user_attributes(AttributeType::builder().name("email").value("alice@example.com").build().unwrap())
+        .user_attributes(
+            AttributeType::builder()
+                .name("email")
+                .value("alice@example.com")
+                .build()
+                .unwrap(),
+        )
         .desired_delivery_mediums(DeliveryMediumType::Email)
         .send()
         .await
@@ -98,7 +111,11 @@ async fn reset_under_load(load_url: &str, reset_url: &str) {
             let mut i = 0;
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
-                let made = tokio::time::timeout(CALL_TIMEOUT, c.create_user_pool().pool_name(format!("load-{t}-{i}")).send()).await;
+                let made = tokio::time::timeout(
+                    CALL_TIMEOUT,
+                    c.create_user_pool().pool_name(format!("load-{t}-{i}")).send(),
+                )
+                .await;
                 let (o, made) = outcome(made);
                 count(o);
                 let Some(pool) = made.and_then(|m| m.user_pool).and_then(|p| p.id) else {
@@ -110,7 +127,13 @@ async fn reset_under_load(load_url: &str, reset_url: &str) {
                         .admin_create_user()
                         .user_pool_id(&pool)
                         .username(format!("user{u}"))
-                        .user_attributes(AttributeType::builder().name("email").value(format!("u{u}@example.com")).build().unwrap())
+                        .user_attributes(
+                            AttributeType::builder()
+                                .name("email")
+                                .value(format!("u{u}@example.com"))
+                                .build()
+                                .unwrap(),
+                        )
                         .desired_delivery_mediums(DeliveryMediumType::Email)
                         .send();
                     count(outcome(tokio::time::timeout(CALL_TIMEOUT, r).await).0);
@@ -147,13 +170,23 @@ async fn reset_under_load(load_url: &str, reset_url: &str) {
     }
     // The load ran on both sides of the reset.
     let created = created.lock().unwrap().clone();
-    assert!(created.iter().any(|(at, _)| *at < reset_sent), "no pool made before the reset");
-    assert!(created.iter().any(|(at, _)| *at > reset_sent), "no pool made after the reset");
+    assert!(
+        created.iter().any(|(at, _)| *at < reset_sent),
+        "no pool made before the reset"
+    );
+    assert!(
+        created.iter().any(|(at, _)| *at > reset_sent),
+        "no pool made after the reset"
+    );
 
     // What was answered before the reset was sent is gone; what came after may remain.
     let left = pool_ids(&c).await;
     for (at, pool) in created.iter().filter(|(at, _)| *at < reset_sent) {
-        assert!(!left.contains(pool), "{pool}, made {:?} before the reset, survived it", reset_sent - *at);
+        assert!(
+            !left.contains(pool),
+            "{pool}, made {:?} before the reset, survived it",
+            reset_sent - *at
+        );
     }
     for pool in &before {
         let (_, code, _) = service_err(c.describe_user_pool().user_pool_id(pool).send().await);
@@ -178,25 +211,48 @@ async fn a_pool_reset_takes_that_pool_and_nothing_else() {
     let (a, a_client) = fixture(&c, "a").await;
     let (b, b_client) = fixture(&c, "b").await;
     assert_eq!(outbox_of(&server.url, &a).await.len(), 1);
-    http::send_json(&server.url, "POST", "/_cognito-mfa/faults", Some(&json!({"latencyMs": 1, "count": 1000}))).await;
+    http::send_json(
+        &server.url,
+        "POST",
+        "/_cognito-mfa/faults",
+        Some(&json!({"latencyMs": 1, "count": 1000})),
+    )
+    .await;
 
     let answer = http::send_json(&server.url, "POST", &format!("/_cognito-mfa/reset?pool_id={a}"), None).await;
     assert_eq!(answer, json!({"status": "ok", "reset": "pool", "poolId": a}));
 
     let (_, code, _) = service_err(c.describe_user_pool().user_pool_id(&a).send().await);
     assert_eq!(code, "ResourceNotFoundException");
-    let (_, code, _) = service_err(c.describe_user_pool_client().user_pool_id(&a).client_id(&a_client).send().await);
+    let (_, code, _) = service_err(
+        c.describe_user_pool_client()
+            .user_pool_id(&a)
+            .client_id(&a_client)
+            .send()
+            .await,
+    );
     assert_eq!(code, "ResourceNotFoundException");
     assert!(outbox_of(&server.url, &a).await.is_empty());
 
     c.describe_user_pool().user_pool_id(&b).send().await.unwrap();
-    c.describe_user_pool_client().user_pool_id(&b).client_id(&b_client).send().await.unwrap();
+    c.describe_user_pool_client()
+        .user_pool_id(&b)
+        .client_id(&b_client)
+        .send()
+        .await
+        .unwrap();
     let users = c.list_users().user_pool_id(&b).send().await.unwrap();
     assert_eq!(users.users().len(), 1);
-    let groups = c.admin_list_groups_for_user().user_pool_id(&b).username("alice").send().await.unwrap();
+    let groups = c
+        .admin_list_groups_for_user()
+        .user_pool_id(&b)
+        .username("alice")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(groups.groups().len(), 1);
     assert_eq!(outbox_of(&server.url, &b).await.len(), 1);
-    assert_eq!(pool_ids(&c).await, [b.clone()]);
+    assert_eq!(pool_ids(&c).await, [b.as_str()]);
     // Fault rules are not pool data: they stay.
     let rules = http::send_json(&server.url, "GET", "/_cognito-mfa/faults", None).await;
     assert_eq!(rules["rules"].as_array().unwrap().len(), 1);
@@ -212,19 +268,37 @@ async fn moto_api_reset_wipes_everything_and_answers_as_moto_does() {
     let c = sdk_client_without_retries(&server.url);
     let (a, _) = fixture(&c, "a").await;
     fixture(&c, "b").await;
-    http::send_json(&server.url, "POST", "/_cognito-mfa/faults", Some(&json!({"latencyMs": 1}))).await;
+    http::send_json(
+        &server.url,
+        "POST",
+        "/_cognito-mfa/faults",
+        Some(&json!({"latencyMs": 1})),
+    )
+    .await;
 
     // Refused without wiping anything: a wrong method, an unknown parameter (a typo must not
     // wipe everything), a malformed pool id.
     for (method, path, code) in [
         ("GET", "/moto-api/reset".to_owned(), "UnknownOperationException"),
         ("GET", "/_cognito-mfa/reset".to_owned(), "UnknownOperationException"),
-        ("POST", format!("/_cognito-mfa/reset?pool={a}"), "InvalidParameterException"),
-        ("POST", "/_cognito-mfa/reset?pool_id=no%20such%20thing".to_owned(), "InvalidParameterException"),
+        (
+            "POST",
+            format!("/_cognito-mfa/reset?pool={a}"),
+            "InvalidParameterException",
+        ),
+        (
+            "POST",
+            "/_cognito-mfa/reset?pool_id=no%20such%20thing".to_owned(),
+            "InvalidParameterException",
+        ),
     ] {
         let (status, _, body) = http::send(&server.url, method, &path, None).await;
         let doc: Value = serde_json::from_slice(&body).unwrap_or_else(|_| panic!("{method} {path}: not JSON"));
-        assert_eq!((status, doc["__type"].as_str()), (400, Some(code)), "{method} {path}: {doc}");
+        assert_eq!(
+            (status, doc["__type"].as_str()),
+            (400, Some(code)),
+            "{method} {path}: {doc}"
+        );
         assert!(!doc["message"].as_str().unwrap().is_empty());
     }
     assert_eq!(pool_ids(&c).await.len(), 2);
@@ -253,7 +327,11 @@ async fn with_test_routes_off_nothing_can_be_wiped() {
     for path in ["/_cognito-mfa/reset", "/moto-api/reset"] {
         let (status, _, body) = http::send(&server.url, "POST", path, None).await;
         let doc: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!((status, doc["__type"].as_str()), (400, Some("UnknownOperationException")), "{path}");
+        assert_eq!(
+            (status, doc["__type"].as_str()),
+            (400, Some("UnknownOperationException")),
+            "{path}"
+        );
     }
     assert_eq!(pool_ids(&c).await, [pool]);
 }
@@ -281,12 +359,23 @@ async fn postgres_reset_under_load_across_two_processes() {
     let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
     let serve = || {
         let mut cmd = cmfa_testkit::binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--password-hash", "fast", "--database-url"])
-            .arg(&scoped);
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            "warn",
+            "--password-hash",
+            "fast",
+            "--database-url",
+        ])
+        .arg(&scoped);
         cmfa_testkit::binary::spawn_server(cmd, Duration::from_secs(30))
     };
     let (a, b) = (serve(), serve());
     reset_under_load(&a.url, &b.url).await;
     drop((a, b));
-    db.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
+    db.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
 }

@@ -296,8 +296,11 @@ impl Env {
     }
 }
 
-/// The users of the matrix: (name, attributes, SMS MFA enabled).
-const USERS: &[(&str, &[(&str, &str)], bool)] = &[
+/// A matrix user: name, attributes, and whether SMS MFA is enabled for them.
+type MatrixUser = (&'static str, &'static [(&'static str, &'static str)], bool);
+
+/// The users of the matrix.
+const USERS: &[MatrixUser] = &[
     ("pw", &[], false),
     (
         "pw-email",

@@ -149,7 +149,9 @@ fn is_pool_id(id: &str) -> bool {
     id.len() <= 55
         && !region.is_empty()
         && !suffix.is_empty()
-        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
@@ -159,7 +161,14 @@ mod tests {
     fn pool_ids_are_checked_before_a_reset() {
         assert!(super::is_pool_id("us-east-1_AbC123xyZ"));
         assert!(super::is_pool_id("local_x"));
-        for bad in ["", "nounderscore", "us-east-1_", "_abc", "us-east-1_a b", &format!("r_{}", "a".repeat(60))] {
+        for bad in [
+            "",
+            "nounderscore",
+            "us-east-1_",
+            "_abc",
+            "us-east-1_a b",
+            &format!("r_{}", "a".repeat(60)),
+        ] {
             assert!(!super::is_pool_id(bad), "{bad:?}");
         }
     }

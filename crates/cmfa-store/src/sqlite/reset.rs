@@ -80,7 +80,9 @@ mod tests {
             .unwrap();
         assert!(tables.len() >= 12, "{tables:?}");
         for t in tables {
-            let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap();
+            let n: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap();
             assert_eq!(n, 0, "{t} still has rows after a full reset");
         }
     }
