@@ -61,6 +61,12 @@ pub trait Store: Outbox {
     /// Deletes a pool and everything in it. `NotFound` if absent.
     async fn delete_pool(&self, id: &str) -> StoreResult<()>;
 
+    /// Deletes everything (`None`), or one pool with everything in it, its outbox messages and
+    /// token revocations included (`Some(id)`; a pool that does not exist leaves nothing to do),
+    /// in one transaction, caches included. For test suites: a request racing a reset sees the
+    /// data wholly as it was before or wholly as it is after.
+    async fn reset(&self, pool: Option<&str>) -> StoreResult<()>;
+
     /// Up to `limit` pools whose id sorts after `after`, in id order.
     async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<UserPool>>>;
 

@@ -4,6 +4,7 @@
 //! must be signed (when signing is on), then the body must be JSON of the right structure and
 //! satisfy the model's constraints, and only then does the domain see it.
 
+use crate::faults::Injected;
 use crate::{ApiError, AppState, AuthMode, cors, sigv4};
 use axum::body::Body;
 use axum::extract::State;
@@ -15,13 +16,33 @@ use cmfa_wire::{ErrorCode, Operation, TARGET_PREFIX, constraints};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::time::Instant;
 
 pub(crate) const AMZ_JSON: &str = "application/x-amz-json-1.1";
 
+/// How a call ends without the domain's answer.
+pub(crate) enum Stop {
+    /// An AWS-shaped error.
+    Error(ApiError),
+    /// A fault rule said to close the connection without answering.
+    Drop,
+}
+
+impl From<ApiError> for Stop {
+    fn from(e: ApiError) -> Self {
+        Stop::Error(e)
+    }
+}
+
 /// The one handler behind `POST /`.
 pub(crate) async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let result = run(&state, &parts, body).await;
+    let (op, result) = match operation(&parts.headers) {
+        Ok(op) => (Some(op), run(&state, op, &parts, body).await),
+        Err(e) => (None, Err(Stop::Error(e))),
+    };
+    state.metrics.observe(op, &result, started.elapsed());
     let mut res = match result {
         Ok(bytes) => {
             let mut res = (StatusCode::OK, bytes).into_response();
@@ -29,14 +50,30 @@ pub(crate) async fn handle(State(state): State<AppState>, req: Request<Body>) ->
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON));
             res
         }
-        Err(e) => {
+        Err(Stop::Error(e)) => {
             tracing::debug!(error_type = e.code.name(), "request refused");
             e.into_response()
+        }
+        Err(Stop::Drop) => {
+            tracing::debug!("fault rule: dropping the connection");
+            return dropped_connection();
         }
     };
     add_request_id(&mut res);
     cors::allow_origin(&parts.headers, res.headers_mut());
     res
+}
+
+/// A response whose body fails before its first byte. hyper then closes the connection
+/// without writing anything, not even the status line it had queued (HTTP/1.1), or resets the
+/// stream (HTTP/2), so the client sees a connection error, as when a load balancer drops it.
+fn dropped_connection() -> Response {
+    let (tx, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(1);
+    tx.abort(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "connection dropped by a fault rule",
+    ));
+    Response::new(Body::new(body))
 }
 
 /// Every response carries a fresh `x-amzn-RequestId`, as AWS's do.
@@ -82,8 +119,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn run(state: &AppState, parts: &http::request::Parts, body: Body) -> Result<Bytes, ApiError> {
-    let op = operation(&parts.headers)?;
+async fn run(state: &AppState, op: Operation, parts: &http::request::Parts, body: Body) -> Result<Bytes, Stop> {
     check_content_type(&parts.headers)?;
     let content_length = parts
         .headers
@@ -119,9 +155,18 @@ async fn run(state: &AppState, parts: &http::request::Parts, body: Body) -> Resu
             )
         })?
     };
-    constraints::validate(op, &value)?;
+    let fault = state.faults.decide(op, value.get("UserPoolId").and_then(Value::as_str));
+    if !fault.delay.is_zero() {
+        tokio::time::sleep(fault.delay).await;
+    }
+    match fault.outcome {
+        Some(Injected::Error(e)) => return Err(Stop::Error(e)),
+        Some(Injected::Drop) => return Err(Stop::Drop),
+        None => {}
+    }
+    constraints::validate(op, &value).map_err(ApiError::from)?;
     let caller = Caller { region };
-    call(state, op, &caller, value).await
+    Ok(call(state, op, &caller, value).await?)
 }
 
 fn sigv4_code(e: &sigv4::SigV4Error) -> ErrorCode {
@@ -266,7 +311,9 @@ mod tests {
             clock,
             default_region: "us-east-1".into(),
             max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
-            outbox_http: false,
+            test_routes: false,
+            faults: Default::default(),
+            metrics: Default::default(),
         }
     }
 

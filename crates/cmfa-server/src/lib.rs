@@ -8,19 +8,25 @@
 //! - `body`: reading a bounded body without ever dropping the connection on the client.
 //! - [`sigv4`]: opt-in signature verification for IAM operations.
 //! - `extra`: JWKS/OpenID discovery per pool, and the project's own routes under
-//!   `/_cognito-mfa/` (health, outbox, the passkey demo page).
+//!   `/_cognito-mfa/` (health, metrics, outbox, faults, reset, the passkey demo page; also moto's `/moto-api/reset`).
+//! - [`faults`]: the fault-injection rules dispatch consults before the domain runs.
+//! - [`metrics`]: request, sign-in and delivery counters in the Prometheus text format.
 
 mod body;
 mod cors;
 pub mod dispatch;
 mod error;
 mod extra;
+pub mod faults;
+pub mod metrics;
 pub mod sigv4;
 
 pub use error::ApiError;
+pub use faults::Faults;
+pub use metrics::Metrics;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use cmfa_core::{Clock, Service};
 use std::future::Future;
 use std::sync::Arc;
@@ -46,8 +52,14 @@ pub struct AppState {
     pub default_region: Arc<str>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Serve recorded messages (with their codes) at `/_cognito-mfa/outbox`.
-    pub outbox_http: bool,
+    /// Serve the routes for test suites: recorded messages with their codes
+    /// (`/_cognito-mfa/outbox`), fault injection (`/_cognito-mfa/faults`) and the wipes
+    /// (`/_cognito-mfa/reset`, `/moto-api/reset`). Off, they answer as unknown routes.
+    pub test_routes: bool,
+    /// The fault-injection rules in force.
+    pub faults: Arc<Faults>,
+    /// What `/_cognito-mfa/metrics` shows.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Bodies above this are refused; the largest member the model allows is 131,072 characters.
@@ -63,8 +75,25 @@ pub fn app(state: AppState) -> Router {
                 .fallback(extra::not_found),
         )
         .route("/_cognito-mfa/health", get(extra::health))
+        .route(
+            "/_cognito-mfa/metrics",
+            get(extra::metrics).fallback(extra::wrong_method),
+        )
         .route("/_cognito-mfa/outbox", get(extra::outbox))
         .route("/_cognito-mfa/passkeys", get(extra::passkey_demo))
+        .route(
+            "/_cognito-mfa/faults",
+            get(extra::faults_list)
+                .post(extra::faults_add)
+                .delete(extra::faults_clear)
+                .fallback(extra::wrong_method),
+        )
+        .route(
+            "/_cognito-mfa/faults/{id}",
+            delete(extra::faults_remove).fallback(extra::wrong_method),
+        )
+        .route("/_cognito-mfa/reset", post(extra::reset).fallback(extra::wrong_method))
+        .route("/moto-api/reset", post(extra::moto_reset).fallback(extra::wrong_method))
         .route("/{pool_id}/.well-known/jwks.json", get(extra::jwks))
         .route(
             "/{pool_id}/.well-known/openid-configuration",

@@ -12,7 +12,7 @@ use cmfa_core::client::{self, AppClient};
 use cmfa_core::group::Group;
 use cmfa_core::outbound::{Channel, OutboundMessage};
 use cmfa_core::pool::{UserPool, rules};
-use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, Store, StoreError, UserFilter};
+use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, Store, StoreError, UserFilter};
 use cmfa_core::user::User;
 use cmfa_store::SqliteStore;
 use cmfa_wire::shapes::{CreateUserPoolClientRequest, CreateUserPoolRequest};
@@ -768,6 +768,175 @@ async fn outbox(store: &dyn Store, other: &dyn Store) {
     assert_eq!(other.find_alias(A, &email("alice2@example.com")).await.unwrap(), None);
 }
 
+/// Everything one pool holds, made through `store`: a client, keys, a user with an alias, a
+/// group membership, a session, a refresh token, a revoked sign-in and an outbox message.
+async fn filled_pool(store: &dyn Store, id: &str, tag: &str) {
+    let (k1, k2) = keys();
+    store.create_pool(&pool(id)).await.unwrap();
+    store
+        .create_client(&app_client(id, &format!("client-{tag}")))
+        .await
+        .unwrap();
+    store
+        .put_signing_keys(
+            id,
+            PoolKeys {
+                access: k1.clone(),
+                id: k2.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let address = format!("{tag}@example.com");
+    let hello = message(id, "user", &address, "SIGN_UP");
+    store
+        .create_user(
+            &user(id, "user", &[("email", &address)], 100.0),
+            "user",
+            &[email(&address)],
+            Some(&hello),
+        )
+        .await
+        .unwrap();
+    store.create_group(&group(id, "staff", None)).await.unwrap();
+    store.add_to_group(id, "staff", "user").await.unwrap();
+    store
+        .put_session(&session(&format!("session-{tag}"), id, "user"))
+        .await
+        .unwrap();
+    store
+        .write_step(StepWrite {
+            refresh: Some(&refresh(&format!("hash-{tag}"), id, "user", &format!("origin-{tag}"))),
+            ..StepWrite::default()
+        })
+        .await
+        .unwrap();
+    store.revoke_origin(id, &format!("origin-{tag}")).await.unwrap();
+}
+
+/// What [`filled_pool`] made, as seen through `store`: all of it, or (`present` false) none.
+/// Signing keys are left to the caller: a PostgreSQL process keeps the keys it has read (they
+/// never change), so only the process that wiped a pool is sure to forget them.
+async fn assert_pool(store: &dyn Store, id: &str, tag: &str, present: bool) {
+    let address = format!("{tag}@example.com");
+    let outbox = OutboxQuery {
+        pool_id: Some(id.into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let seen = [
+        ("pool", store.get_pool(id).await.unwrap().is_some()),
+        (
+            "client",
+            store.get_client(&format!("client-{tag}")).await.unwrap().is_some(),
+        ),
+        ("user", store.get_user(id, "user").await.unwrap().is_some()),
+        ("alias", store.find_alias(id, &email(&address)).await.unwrap().is_some()),
+        ("users", store.count_users(id).await.unwrap() == 1),
+        ("group", store.get_group(id, "staff").await.unwrap().is_some()),
+        ("groups", store.count_groups(id).await.unwrap() == 1),
+        (
+            "session",
+            store.get_session(&format!("session-{tag}")).await.unwrap().is_some(),
+        ),
+        (
+            "refresh",
+            store.get_refresh(&format!("hash-{tag}")).await.unwrap().is_some(),
+        ),
+        (
+            "revocation",
+            store.is_origin_revoked(&format!("origin-{tag}")).await.unwrap(),
+        ),
+        ("outbox", store.list_outbox(&outbox).await.unwrap().len() == 1),
+    ];
+    for (what, there) in seen {
+        assert_eq!(
+            there,
+            present,
+            "{id}: {what} {}",
+            if present { "is gone" } else { "is still there" }
+        );
+    }
+}
+
+/// `reset` wipes one pool (and nothing else) or everything, caches included, and a store goes
+/// on working after it; writes racing a reset either succeed or fail cleanly.
+async fn reset_story(a: &dyn Store, b: &dyn Store) {
+    const P: &str = "us-east-1_p";
+    const Q: &str = "us-east-1_q";
+    filled_pool(a, P, "p").await;
+    filled_pool(a, Q, "q").await;
+    // Reads through `b` first, so a cache that kept them would show.
+    assert_pool(b, P, "p", true).await;
+    assert_pool(b, Q, "q", true).await;
+
+    a.reset(Some(P)).await.unwrap();
+    assert_pool(b, P, "p", false).await;
+    assert_pool(a, P, "p", false).await;
+    assert!(a.get_signing_keys(P).await.unwrap().is_none());
+    assert_pool(b, Q, "q", true).await;
+    assert!(b.get_signing_keys(Q).await.unwrap().is_some());
+    a.reset(Some("us-east-1_nothere")).await.unwrap();
+    assert_pool(b, Q, "q", true).await;
+
+    // The same ids made again are new: no cached copy of the wiped ones comes back.
+    filled_pool(b, P, "p").await;
+    assert_eq!(a.get_user(P, "user").await.unwrap().unwrap().groups, ["staff"]);
+    a.reset(Some(P)).await.unwrap();
+    assert!(b.get_user(P, "user").await.unwrap().is_none());
+
+    b.reset(None).await.unwrap();
+    assert_pool(a, Q, "q", false).await;
+    assert!(b.get_signing_keys(Q).await.unwrap().is_none());
+    assert!(a.list_pools(None, 10).await.unwrap().is_empty());
+    let everything = OutboxQuery {
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(a.list_outbox(&everything).await.unwrap().is_empty());
+    assert!(a.claim_outbound(f64::MAX, 10).await.unwrap().is_empty());
+
+    // Writes racing a full reset succeed, or find their pool gone; none fails otherwise.
+    a.create_pool(&pool(P)).await.unwrap();
+    let writes = async {
+        let mut outcomes = Vec::new();
+        for i in 0..40 {
+            let name = format!("racer{i}");
+            let u = user(P, &name, &[], 200.0);
+            let m = message(P, &name, "racer@example.com", "SIGN_UP");
+            outcomes.push(a.create_user(&u, &name, &[], Some(&m)).await);
+            outcomes.push(a.put_session(&session(&format!("race-{i}"), P, &name)).await);
+            tokio::task::yield_now().await;
+        }
+        outcomes
+    };
+    let wipe = async {
+        tokio::task::yield_now().await;
+        b.reset(None).await
+    };
+    let (outcomes, wiped) = tokio::join!(writes, wipe);
+    wiped.unwrap();
+    for o in outcomes {
+        assert!(matches!(o, Ok(()) | Err(StoreError::NotFound)), "{o:?}");
+    }
+    b.reset(None).await.unwrap();
+    assert!(a.list_pools(None, 10).await.unwrap().is_empty());
+    assert!(a.list_outbox(&everything).await.unwrap().is_empty());
+
+    // And the store works as new.
+    filled_pool(a, Q, "q").await;
+    assert_pool(b, Q, "q", true).await;
+}
+
+#[tokio::test]
+async fn sqlite_reset_story() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    reset_story(&store, &store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path(), Default::default()).unwrap();
+    reset_story(&store, &store).await;
+}
+
 #[tokio::test]
 async fn sqlite_in_memory_story() {
     let store = SqliteStore::open_in_memory().unwrap();
@@ -878,6 +1047,21 @@ mod postgres {
             .unwrap()
             .get(0);
         assert_eq!(applied, 2, "0001_initial and 0002_groups");
+        schema.drop().await;
+    }
+
+    #[tokio::test]
+    async fn postgres_reset_story_across_two_stores() {
+        let Some((url, schema)) = fresh_schema().await else {
+            eprintln!("TEST_DATABASE_URL unset: PostgreSQL reset story skipped");
+            return;
+        };
+        let (a, b) = (
+            PgStore::connect(&url).await.unwrap(),
+            PgStore::connect(&url).await.unwrap(),
+        );
+        reset_story(&a, &b).await;
+        drop((a, b));
         schema.drop().await;
     }
 

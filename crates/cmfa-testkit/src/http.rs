@@ -32,6 +32,26 @@ pub async fn post_raw(url: &str, op: &str, body: &[u8]) -> Response {
     exchange(addr, head.as_bytes(), body).await
 }
 
+/// `{method} {url}{path}` with a JSON body, or none, over a fresh connection (for the
+/// server's own routes: `/_cognito-mfa/faults`, `/_cognito-mfa/reset`, ...).
+pub async fn send(url: &str, method: &str, path: &str, json: Option<&Value>) -> Response {
+    let addr = host(url);
+    let body = json.map(|j| j.to_string()).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    exchange(addr, head.as_bytes(), body.as_bytes()).await
+}
+
+/// [`send`] that must answer 200; the body as JSON.
+pub async fn send_json(url: &str, method: &str, path: &str, json: Option<&Value>) -> Value {
+    let (status, _, body) = send(url, method, path, json).await;
+    assert_eq!(status, 200, "{method} {path}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).expect("JSON body")
+}
+
 fn host(url: &str) -> &str {
     url.strip_prefix("http://").expect("http url")
 }

@@ -42,6 +42,8 @@ pub struct Options {
     pub in_memory: bool,
     /// The compute pool's size (the default: one thread per core, 1,024 waiting jobs).
     pub compute: Option<cmfa_core::compute::ComputeSettings>,
+    /// Turn the test routes (outbox, faults, reset) off, as `--test-routes false` does.
+    pub no_test_routes: bool,
 }
 
 impl TestServer {
@@ -76,7 +78,9 @@ impl TestServer {
             clock,
             default_region: region,
             max_body_bytes: cmfa_server::DEFAULT_MAX_BODY_BYTES,
-            outbox_http: true,
+            test_routes: !opts.no_test_routes,
+            faults: Default::default(),
+            metrics: Default::default(),
         };
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -119,14 +123,25 @@ pub fn sdk_client(url: &str) -> cip::Client {
 
 /// The official Rust SDK client for `url` in `region`.
 pub fn sdk_client_in(url: &str, region: &str) -> cip::Client {
+    cip::Client::from_conf(sdk_config(url, region).build())
+}
+
+/// [`sdk_client`] that tries each call once: every error the server answers (or a dropped
+/// connection) reaches the test instead of being retried away.
+pub fn sdk_client_without_retries(url: &str) -> cip::Client {
+    let conf = sdk_config(url, "us-east-1")
+        .retry_config(cip::config::retry::RetryConfig::disabled())
+        .build();
+    cip::Client::from_conf(conf)
+}
+
+fn sdk_config(url: &str, region: &str) -> cip::config::Builder {
     let http = aws_smithy_http_client::Builder::new().build_http();
     let creds = aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "cmfa-testkit");
-    let conf = cip::Config::builder()
+    cip::Config::builder()
         .behavior_version(cip::config::BehaviorVersion::latest())
         .endpoint_url(url)
         .region(cip::config::Region::new(region.to_owned()))
         .credentials_provider(creds)
         .http_client(http)
-        .build();
-    cip::Client::from_conf(conf)
 }

@@ -19,3 +19,17 @@ pub use generated::shapes;
 
 /// The `X-Amz-Target` prefix of every Cognito user pools operation.
 pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService";
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_error_code_parses_back_from_its_name() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_name(code.name()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_name("NoSuchException"), None);
+        assert_eq!(ErrorCode::from_name("toomanyrequestsexception"), None);
+    }
+}

@@ -130,9 +130,12 @@ pub(crate) struct ServeArgs {
     /// Argon2id cost of password hashes: `default` (19 MiB, 2 passes) or `fast` (test suites only). [default: default]
     #[arg(long, env = "COGNITO_MFA_PASSWORD_HASH", value_enum)]
     pub(crate) password_hash: Option<HashKind>,
-    /// Serve recorded messages, codes included, at /_cognito-mfa/outbox (for automated tests). [default: true]
-    #[arg(long, env = "COGNITO_MFA_OUTBOX_HTTP")]
-    pub(crate) outbox_http: Option<bool>,
+    /// Serve the routes for automated tests: recorded messages, codes included
+    /// (/_cognito-mfa/outbox), fault injection (/_cognito-mfa/faults) and the wipes
+    /// (/_cognito-mfa/reset, /moto-api/reset). `false` on any server real users reach.
+    /// Formerly --outbox-http (still accepted, as is COGNITO_MFA_OUTBOX_HTTP). [default: true]
+    #[arg(long, alias = "outbox-http", env = "COGNITO_MFA_TEST_ROUTES", value_name = "BOOL")]
+    pub(crate) test_routes: Option<bool>,
     /// A page origin allowed to use passkeys besides `https://<RelyingPartyId>` (and its
     /// subdomains) and, for RP ID `localhost`, `http://localhost[:port]`. Repeat for several.
     #[arg(long = "webauthn-origin", value_name = "ORIGIN")]
@@ -185,7 +188,8 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     sqlite_synchronous: Option<SyncKind>,
     password_hash: Option<HashKind>,
-    outbox_http: Option<bool>,
+    #[serde(alias = "outbox_http")]
+    test_routes: Option<bool>,
     webauthn_origins: Option<Vec<String>>,
     smtp_url: Option<String>,
     smtp_username: Option<String>,
@@ -211,6 +215,8 @@ const KNOWN_ENV: &[&str] = &[
     "COGNITO_MFA_MAX_BODY_BYTES",
     "COGNITO_MFA_SQLITE_SYNCHRONOUS",
     "COGNITO_MFA_PASSWORD_HASH",
+    "COGNITO_MFA_TEST_ROUTES",
+    // the old name of COGNITO_MFA_TEST_ROUTES, still read
     "COGNITO_MFA_OUTBOX_HTTP",
     "COGNITO_MFA_SMTP_URL",
     "COGNITO_MFA_SMTP_USERNAME",
@@ -239,7 +245,7 @@ pub(crate) struct Config {
     pub(crate) max_body_bytes: usize,
     pub(crate) sqlite_synchronous: SyncKind,
     pub(crate) password_hash: HashKind,
-    pub(crate) outbox_http: bool,
+    pub(crate) test_routes: bool,
     /// Extra passkey origins (`--webauthn-origin`).
     pub(crate) webauthn_origins: Vec<String>,
     /// Email over SMTP (its `Debug` hides the password).
@@ -289,7 +295,14 @@ impl Config {
                 .unwrap_or(cmfa_server::DEFAULT_MAX_BODY_BYTES),
             sqlite_synchronous: args.sqlite_synchronous.or(file.sqlite_synchronous).unwrap_or_default(),
             password_hash: args.password_hash.or(file.password_hash).unwrap_or_default(),
-            outbox_http: args.outbox_http.or(file.outbox_http).unwrap_or(true),
+            test_routes: args
+                .test_routes
+                .or(legacy_bool(
+                    "COGNITO_MFA_OUTBOX_HTTP",
+                    std::env::var("COGNITO_MFA_OUTBOX_HTTP").ok(),
+                )?)
+                .or(file.test_routes)
+                .unwrap_or(true),
             webauthn_origins: if args.webauthn_origins.is_empty() {
                 file.webauthn_origins.unwrap_or_default()
             } else {
@@ -338,6 +351,17 @@ impl Config {
             bail!("email can go to SMTP or to the webhook, not both: drop --smtp-url or use --webhook-channels sms");
         }
         Ok(cfg)
+    }
+}
+
+/// A boolean from a variable this program used to read under another name: it ranks with the
+/// environment, below the flags and above the file.
+fn legacy_bool(name: &str, value: Option<String>) -> anyhow::Result<Option<bool>> {
+    match value.as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => bail!("{name} must be true or false, got {other:?}"),
     }
 }
 
@@ -554,6 +578,33 @@ mod tests {
             let err = Config::resolve(args).unwrap_err();
             assert!(format!("{err:#}").contains(why), "{err:#}");
         }
+    }
+
+    #[test]
+    fn test_routes_keep_their_old_name_in_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "outbox_http = false\n").unwrap();
+        let cfg = Config::resolve(ServeArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!cfg.test_routes);
+        std::fs::write(&path, "test_routes = false\n").unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            test_routes: Some(true),
+            ..Default::default()
+        };
+        assert!(Config::resolve(args).unwrap().test_routes, "the flag wins");
+        assert!(
+            Config::resolve(ServeArgs::default()).unwrap().test_routes,
+            "on by default"
+        );
+        assert_eq!(legacy_bool("X", Some("false".into())).unwrap(), Some(false));
+        assert_eq!(legacy_bool("X", None).unwrap(), None);
+        assert!(legacy_bool("X", Some("no".into())).is_err());
     }
 
     #[test]

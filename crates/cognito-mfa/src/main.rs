@@ -2,14 +2,18 @@
 //! `cognito-mfa`: the composition root. The only place that reads argv, env vars and files;
 //! it builds the store, the service and the server, then runs until SIGINT/SIGTERM.
 
+mod admin_http;
 mod config;
+mod delivery_metrics;
+mod faults_cmd;
 mod outbox_cmd;
+mod process_metrics;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cmfa_core::user::password::HashCost;
 use cmfa_core::{CoreSettings, Service, SystemClock};
-use cmfa_server::{AppState, AuthMode, sigv4};
+use cmfa_server::{AppState, AuthMode, Metrics, sigv4};
 use cmfa_store::sqlite::Synchronous;
 use cmfa_store::{PgStore, SqliteStore};
 use config::{Config, HashKind, LogFormat, ServeArgs, SyncKind};
@@ -33,6 +37,9 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Print the newest recorded messages (codes included) from a running server's outbox.
     Outbox(outbox_cmd::OutboxArgs),
+    /// Add, list or clear a running server's fault-injection rules (errors, latency, dropped
+    /// connections for chosen operations), to try a client's retry and error paths.
+    Faults(faults_cmd::FaultsArgs),
 }
 
 fn init_logging(cfg: &Config) -> anyhow::Result<()> {
@@ -121,14 +128,20 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         webauthn_origins: cfg.webauthn_origins.clone(),
     };
     let service = Service::new(store, clock.clone(), settings);
-    let worker = cmfa_delivery::Worker::new(service.outbox_port(), transports(&cfg), clock.clone());
+    let mut metrics = Metrics::default();
+    metrics.register_collector(Box::new(process_metrics::Process::new()));
+    let metrics = Arc::new(metrics);
+    let transports = delivery_metrics::metered(transports(&cfg), &metrics);
+    let worker = cmfa_delivery::Worker::new(service.outbox_port(), transports, clock.clone());
     let state = AppState {
         service,
         auth,
         clock,
         default_region: cfg.region.clone().into(),
         max_body_bytes: cfg.max_body_bytes,
-        outbox_http: cfg.outbox_http,
+        test_routes: cfg.test_routes,
+        faults: Default::default(),
+        metrics,
     };
     tracing::info!(%addr, %public_url, data_dir = %cfg.data_dir.display(), "listening");
     // Tests and scripts read this line to learn the port when --listen uses port 0.
@@ -190,5 +203,6 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(serve(cfg))
         }
         Command::Outbox(args) => outbox_cmd::run(args),
+        Command::Faults(args) => faults_cmd::run(args),
     }
 }

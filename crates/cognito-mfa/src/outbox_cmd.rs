@@ -1,14 +1,10 @@
-//! `cognito-mfa outbox`: reads the newest recorded messages from a running server, so a shell
-//! script or test can complete a sign-up or MFA step without a mail server or phone.
-//!
-//! It asks the server (`GET /_cognito-mfa/outbox`) rather than opening the database: the SQLite
-//! data directory belongs to the running server, and the same command then works for PostgreSQL.
+//! `cognito-mfa outbox`: reads the newest recorded messages from a running server
+//! (`GET /_cognito-mfa/outbox`), so a shell script or test can complete a sign-up or MFA step
+//! without a mail server or phone.
 
+use crate::admin_http::{encode, request};
 use anyhow::{Context, bail};
 use clap::Args;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
 /// `outbox` options.
 #[derive(Debug, Args)]
@@ -33,15 +29,6 @@ pub(crate) struct OutboxArgs {
     code: bool,
 }
 
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn first_code(body: &str) -> Option<&str> {
     let bytes = body.as_bytes();
     let mut i = 0;
@@ -63,8 +50,6 @@ fn first_code(body: &str) -> Option<&str> {
 
 /// Runs the command; prints JSON lines (or the bare code with `--code`).
 pub(crate) fn run(a: OutboxArgs) -> anyhow::Result<()> {
-    let rest = a.url.strip_prefix("http://").context("--url must start with http://")?;
-    let host = rest.trim_end_matches('/');
     let mut query = format!("limit={}", a.limit.max(1));
     for (k, v) in [
         ("pool_id", &a.pool_id),
@@ -75,19 +60,11 @@ pub(crate) fn run(a: OutboxArgs) -> anyhow::Result<()> {
             query.push_str(&format!("&{k}={}", encode(v)));
         }
     }
-    let mut stream = TcpStream::connect(host).with_context(|| format!("connecting to {host}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET /_cognito-mfa/outbox?{query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let (head, body) = response.split_once("\r\n\r\n").context("malformed HTTP response")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        bail!("the server answered {}", head.lines().next().unwrap_or(""));
+    let answer = request(&a.url, "GET", &format!("/_cognito-mfa/outbox?{query}"), None)?;
+    if answer.status != 200 {
+        bail!("the server answered {}", answer.error_text());
     }
-    let doc: serde_json::Value = serde_json::from_str(body).context("the outbox answer is not JSON")?;
+    let doc: serde_json::Value = serde_json::from_str(&answer.body).context("the outbox answer is not JSON")?;
     let messages = doc
         .get("messages")
         .and_then(|m| m.as_array())
@@ -114,6 +91,5 @@ mod tests {
         assert_eq!(super::first_code("Your code is 123456."), Some("123456"));
         assert_eq!(super::first_code("pool 12, code 12345678"), Some("12345678"));
         assert_eq!(super::first_code("nothing"), None);
-        assert_eq!(super::encode("a+b@c.d"), "a%2Bb%40c.d");
     }
 }

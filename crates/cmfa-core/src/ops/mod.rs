@@ -121,8 +121,57 @@ impl Service {
         Ok(self.store.list_outbox(&query).await?)
     }
 
+    /// Wipes everything (`None`) or one pool and all it holds, for test suites. A pool that
+    /// does not exist is no error: there is nothing of it to wipe. Access tokens verified
+    /// before are forgotten too, so nothing issued before a full reset is taken on trust.
+    pub async fn reset(&self, pool: Option<&str>) -> crate::Result<()> {
+        if let Some(id) = pool
+            && !is_pool_id(id)
+        {
+            return Err(crate::DomainError::InvalidParameter(format!(
+                "{id:?} is not a user pool id (region_suffix, at most 55 characters)."
+            )));
+        }
+        self.store.reset(pool).await?;
+        self.verified.write().unwrap_or_else(|e| e.into_inner()).clear();
+        Ok(())
+    }
+
     /// The outbox port, for the delivery worker the binary runs beside the server.
     pub fn outbox_port(&self) -> Arc<dyn crate::store::Outbox> {
         self.store.clone()
+    }
+}
+
+/// The model's `UserPoolIdType`: `[\w-]+_[0-9a-zA-Z]+`, 1 to 55 characters.
+fn is_pool_id(id: &str) -> bool {
+    let Some((region, suffix)) = id.rsplit_once('_') else {
+        return false;
+    };
+    id.len() <= 55
+        && !region.is_empty()
+        && !suffix.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pool_ids_are_checked_before_a_reset() {
+        assert!(super::is_pool_id("us-east-1_AbC123xyZ"));
+        assert!(super::is_pool_id("local_x"));
+        for bad in [
+            "",
+            "nounderscore",
+            "us-east-1_",
+            "_abc",
+            "us-east-1_a b",
+            &format!("r_{}", "a".repeat(60)),
+        ] {
+            assert!(!super::is_pool_id(bad), "{bad:?}");
+        }
     }
 }

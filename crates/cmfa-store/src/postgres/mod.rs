@@ -23,6 +23,7 @@
 mod groups;
 mod migrate;
 mod pool;
+mod reset;
 mod users;
 
 use crate::clock::unix_now;
@@ -258,6 +259,21 @@ impl Store for PgStore {
         let n = with_db!(self, |db| db.exec("DELETE FROM pools WHERE id = $1", &[&id]).await?);
         self.keys.write().unwrap_or_else(|e| e.into_inner()).remove(id);
         deleted(n)
+    }
+
+    async fn reset(&self, pool: Option<&str>) -> StoreResult<()> {
+        {
+            let mut conn = self.pool.get().await?;
+            reset::reset(&mut conn.client, pool).await?;
+        }
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        match pool {
+            None => keys.clear(),
+            Some(id) => {
+                keys.remove(id);
+            }
+        }
+        Ok(())
     }
 
     async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<UserPool>>> {

@@ -101,6 +101,15 @@ impl Hot {
         g.sessions.retain(|_, (s, _)| s.pool_id != pool_id);
     }
 
+    /// After a commit that deleted everything (a reset).
+    pub(super) fn clear(&self) {
+        let mut g = self.lock();
+        g.epoch += 1;
+        g.users.clear();
+        g.user_count = 0;
+        g.sessions.clear();
+    }
+
     /// The cached session and whether it was used, or a ticket for filling it.
     pub(super) fn session(&self, id: &str) -> Result<(Arc<AuthSession>, bool), Ticket> {
         let g = self.lock();
@@ -237,6 +246,20 @@ mod tests {
         assert_eq!(hot.user("p", "carol").ok().map(|u| u.version), Some(3));
         hot.deleted_pool("p");
         assert!(hot.user("p", "carol").is_err());
+    }
+
+    #[test]
+    fn a_clear_empties_everything_and_stops_a_racing_fill() {
+        let hot = Hot::default();
+        hot.wrote_user("alice", Arc::new(user("p", "alice", 1)));
+        let Err(ticket) = hot.user("q", "bob") else {
+            panic!("bob is not cached")
+        };
+        hot.clear();
+        hot.fill_user(ticket, "bob", &user("q", "bob", 1));
+        assert!(hot.user("p", "alice").is_err());
+        assert!(hot.user("q", "bob").is_err(), "a read from before the reset came back");
+        assert_eq!(hot.lock().user_count, 0);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod groups;
 mod hot;
 mod migrate;
 mod owned_thread;
+mod reset;
 mod users;
 mod writer;
 
@@ -395,6 +396,35 @@ impl Store for SqliteStore {
                 },
             )
             .await
+    }
+
+    async fn reset(&self, pool: Option<&str>) -> StoreResult<()> {
+        let (pool, cache, hot) = (pool.map(str::to_owned), self.cache.clone(), self.hot.clone());
+        let gone = pool.clone();
+        self.writer
+            .write(
+                move |conn| reset::reset(conn, pool.as_deref()),
+                move |revoked| {
+                    let mut c = write_cache(&cache);
+                    match &gone {
+                        None => {
+                            hot.clear();
+                            *c = Cache::default();
+                        }
+                        Some(id) => {
+                            hot.deleted_pool(id);
+                            c.pools.remove(id);
+                            c.keys.remove(id);
+                            c.clients.retain(|_, cl| &cl.pool_id != id);
+                            for jti in revoked {
+                                c.revoked.remove(jti);
+                            }
+                        }
+                    }
+                },
+            )
+            .await
+            .map(|_| ())
     }
 
     async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<Arc<UserPool>>> {
