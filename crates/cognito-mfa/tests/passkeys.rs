@@ -543,3 +543,116 @@ async fn an_assertion_is_bound_to_its_session_user_and_counter() {
         .expect("the id was freed");
     let _ = &mut a;
 }
+
+#[tokio::test]
+async fn a_passkey_with_user_verification_counts_as_mfa_when_the_pool_or_the_user_says_so() {
+    use cip::types::{
+        SmsMfaSettingsType, SoftwareTokenMfaConfigType, WebAuthnFactorConfigurationType, WebAuthnMfaSettingsType,
+    };
+    let env = env_with(Some("localhost"), true).await;
+    let access = env.user("mfa").await;
+    let mut pk = SoftPasskey::new(ORIGIN);
+    env.register(&access, &pk).await;
+    let available = |env: &Env| {
+        let c = env.c.clone();
+        let client = env.client.clone();
+        async move {
+            c.initiate_auth()
+                .client_id(client)
+                .auth_flow(AuthFlowType::UserAuth)
+                .auth_parameters("USERNAME", "mfa")
+                .send()
+                .await
+                .unwrap()
+                .available_challenges()
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(available(&env).await, ["PASSWORD", "PASSWORD_SRP", "WEB_AUTHN"]);
+
+    // MFA ON with MULTI_FACTOR_WITH_USER_VERIFICATION: the passkey stays, with UV required.
+    let webauthn = |f| {
+        WebAuthnConfigurationType::builder()
+            .relying_party_id("localhost")
+            .user_verification(UserVerificationType::Preferred)
+            .factor_configuration(f)
+            .build()
+    };
+    env.c
+        .set_user_pool_mfa_config()
+        .user_pool_id(&env.pool)
+        .mfa_configuration(UserPoolMfaType::On)
+        .software_token_mfa_configuration(SoftwareTokenMfaConfigType::builder().enabled(true).build())
+        .web_authn_configuration(webauthn(
+            WebAuthnFactorConfigurationType::MultiFactorWithUserVerification,
+        ))
+        .send()
+        .await
+        .expect("ON with multi-factor passkeys");
+    assert_eq!(available(&env).await, ["PASSWORD", "PASSWORD_SRP", "WEB_AUTHN"]);
+    let (session, request) = env.passkey_challenge("mfa").await;
+    assert_eq!(
+        request["userVerification"], "preferred",
+        "the page is asked as configured"
+    );
+    pk.flags = 0x01; // no UV: not enough to stand in for MFA
+    let f = env.answer("mfa", &session, &pk.assert(&request)).await.unwrap_err();
+    assert_eq!(f.1, "NotAuthorizedException", "{f:?}");
+    pk.flags = 0x05;
+    let (session, request) = env.passkey_challenge("mfa").await;
+    assert!(
+        env.answer("mfa", &session, &pk.assert(&request)).await.unwrap(),
+        "tokens, no MFA challenge"
+    );
+
+    // OPTIONAL, single factor: a user with MFA configured loses the passkey, until the user
+    // turns on passkey MFA (which needs another MFA method).
+    env.c
+        .set_user_pool_mfa_config()
+        .user_pool_id(&env.pool)
+        .mfa_configuration(UserPoolMfaType::Optional)
+        .software_token_mfa_configuration(SoftwareTokenMfaConfigType::builder().enabled(true).build())
+        .web_authn_configuration(webauthn(WebAuthnFactorConfigurationType::SingleFactor))
+        .send()
+        .await
+        .unwrap();
+    let passkey_mfa = |on: bool| {
+        env.c
+            .admin_set_user_mfa_preference()
+            .user_pool_id(&env.pool)
+            .username("mfa")
+            .web_authn_mfa_settings(WebAuthnMfaSettingsType::builder().enabled(on).build())
+            .send()
+    };
+    let f = passkey_mfa(true).await.map_err(service_fail).unwrap_err();
+    assert_eq!(f.1, "InvalidParameterException", "no other MFA method: {f:?}");
+    env.c
+        .admin_update_user_attributes()
+        .user_pool_id(&env.pool)
+        .username("mfa")
+        .user_attributes(cmfa_testkit::cognito::attr("phone_number", "+15555550199"))
+        .send()
+        .await
+        .unwrap();
+    env.c
+        .admin_set_user_mfa_preference()
+        .user_pool_id(&env.pool)
+        .username("mfa")
+        .sms_mfa_settings(SmsMfaSettingsType::builder().enabled(true).build())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        available(&env).await,
+        ["PASSWORD", "PASSWORD_SRP"],
+        "MFA configured: password factors only"
+    );
+    passkey_mfa(true).await.expect("passkey MFA with SMS MFA beside it");
+    assert_eq!(available(&env).await, ["PASSWORD", "PASSWORD_SRP", "WEB_AUTHN"]);
+    let (session, request) = env.passkey_challenge("mfa").await;
+    assert!(env.answer("mfa", &session, &pk.assert(&request)).await.unwrap());
+    passkey_mfa(false).await.unwrap();
+    assert_eq!(available(&env).await, ["PASSWORD", "PASSWORD_SRP"]);
+}

@@ -36,7 +36,11 @@ struct Prefs<'a> {
     sms: Option<&'a SMSMfaSettingsType>,
     totp: Option<&'a SoftwareTokenMfaSettingsType>,
     email: Option<&'a EmailMfaSettingsType>,
+    web_authn: Option<&'a cmfa_wire::shapes::WebAuthnMfaSettingsType>,
 }
+
+/// Ours: AWS's text is not on record.
+const PASSKEY_MFA_ALONE: &str = "Passkey MFA needs another MFA method activated for the user (SMS, TOTP or email), so the user cannot be locked out.";
 
 /// Applies SetUserMFAPreference's three blocks to a user, with AWS's delivery-config rules.
 fn apply_preferences(pool: &UserPool, user: &mut User, p: Prefs<'_>) -> Result<()> {
@@ -86,6 +90,13 @@ fn apply_preferences(pool: &UserPool, user: &mut User, p: Prefs<'_>) -> Result<(
         } else if user.mfa.preferred == Some(factor) && (preferred == Some(false) || !enabled) {
             user.mfa.preferred = None;
         }
+    }
+    if let Some(w) = p.web_authn {
+        let on = w.enabled == Some(true);
+        if on && user.mfa.enabled().is_empty() {
+            return Err(DomainError::InvalidParameter(PASSKEY_MFA_ALONE.into()));
+        }
+        user.mfa.webauthn_mfa = on;
     }
     Ok(())
 }
@@ -169,6 +180,7 @@ impl Service {
             sms: req.sms_mfa_settings.as_ref(),
             totp: req.software_token_mfa_settings.as_ref(),
             email: req.email_mfa_settings.as_ref(),
+            web_authn: req.web_authn_mfa_settings.as_ref(),
         };
         apply_preferences(&pool, &mut user, prefs)?;
         self.save_user(&pool, &key, user, None).await?;
@@ -186,6 +198,7 @@ impl Service {
             sms: req.sms_mfa_settings.as_ref(),
             totp: req.software_token_mfa_settings.as_ref(),
             email: req.email_mfa_settings.as_ref(),
+            web_authn: req.web_authn_mfa_settings.as_ref(),
         };
         apply_preferences(&pool, &mut user, prefs)?;
         self.save_user(&pool, &key, user, None).await?;

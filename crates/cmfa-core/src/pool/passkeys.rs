@@ -56,3 +56,10 @@ pub fn multi_factor(pool: &UserPool) -> bool {
     pool.mfa.web_authn.as_ref().and_then(|w| w.factor_configuration)
         == Some(WebAuthnFactorConfigurationType::MultiFactorWithUserVerification)
 }
+
+/// Whether a passkey sign-in of `user` counts as MFA too: the pool says so
+/// (`MULTI_FACTOR_WITH_USER_VERIFICATION`) or the user turned on passkey MFA
+/// (`WebAuthnMfaSettings`). User verification is then required.
+pub fn counts_as_mfa(pool: &UserPool, user: &crate::user::User) -> bool {
+    multi_factor(pool) || user.mfa.webauthn_mfa
+}

@@ -8,8 +8,8 @@
 //! factors, since a passwordless first factor is never followed by MFA.
 //!
 //! Passkeys (`WEB_AUTHN`) need the feature plan and a relying party, and a registered passkey;
-//! with MFA required they are offered only when the pool counts a passkey with user
-//! verification as MFA (`MULTI_FACTOR_WITH_USER_VERIFICATION`).
+//! with MFA required they are offered only when a passkey with user verification counts as MFA
+//! (the pool's `MULTI_FACTOR_WITH_USER_VERIFICATION`, or the user's `WebAuthnMfaSettings`).
 
 use crate::pool::UserPool;
 use crate::pool::mfa_config::first_factors;
@@ -121,7 +121,7 @@ pub fn available(pool: &UserPool, user: &User) -> Vec<FirstFactor> {
     let passwordless = passwordless_allowed(pool, user);
     // A passkey with user verification counts as MFA too when the pool says so
     // (`MULTI_FACTOR_WITH_USER_VERIFICATION`), so MFA does not keep it out.
-    let passkey = passwordless || crate::pool::passkeys::multi_factor(pool);
+    let passkey = passwordless || crate::pool::passkeys::counts_as_mfa(pool, user);
     FirstFactor::ALL
         .into_iter()
         .filter(|f| pool_allows(pool, *f) && user_has(user, *f))

@@ -36,7 +36,8 @@ pub(crate) fn prompt(t: &Turn<'_>) -> Result<Outcome> {
     let challenge = Challenge::WebAuthn {
         rp_id,
         // A passkey that stands in for MFA must verify the user.
-        user_verification_required: passkeys::user_verification_required(t.pool) || passkeys::multi_factor(t.pool),
+        user_verification_required: passkeys::user_verification_required(t.pool)
+            || passkeys::counts_as_mfa(t.pool, t.user),
     };
     Ok(Prompt::with_id(id, challenge, parameters).into_outcome())
 }

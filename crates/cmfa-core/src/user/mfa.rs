@@ -54,6 +54,10 @@ pub struct UserMfa {
     /// A secret handed out by AssociateSoftwareToken and not verified yet (hex).
     #[serde(default)]
     pub pending_totp_hex: Option<String>,
+    /// Passkey MFA (`WebAuthnMfaSettings`): a passkey sign-in with user verification also
+    /// satisfies MFA, so passkeys stay available when MFA is required.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub webauthn_mfa: bool,
 }
 
 impl UserMfa {
