@@ -656,3 +656,82 @@ async fn a_passkey_with_user_verification_counts_as_mfa_when_the_pool_or_the_use
     passkey_mfa(false).await.unwrap();
     assert_eq!(available(&env).await, ["PASSWORD", "PASSWORD_SRP"]);
 }
+
+#[tokio::test]
+async fn select_challenge_takes_a_passkey_at_once_or_next_and_binds_it_to_the_client() {
+    let env = env_with(Some("localhost"), true).await;
+    let access = env.user("sel").await;
+    let mut pk = SoftPasskey::new(ORIGIN);
+    env.register(&access, &pk).await;
+    let select = || async {
+        env.c
+            .initiate_auth()
+            .client_id(&env.client)
+            .auth_flow(AuthFlowType::UserAuth)
+            .auth_parameters("USERNAME", "sel")
+            .send()
+            .await
+            .unwrap()
+    };
+    let respond = |session: String, r: Vec<(&'static str, String)>, client: String| {
+        let c = env.c.clone();
+        async move {
+            let mut req = c
+                .respond_to_auth_challenge()
+                .client_id(client)
+                .challenge_name(ChallengeNameType::SelectChallenge)
+                .session(session);
+            for (k, v) in r {
+                req = req.challenge_responses(k, v);
+            }
+            req.send().await.map_err(service_fail)
+        }
+    };
+    // At once: SELECT_CHALLENGE's parameters carry request options for its own session.
+    let s = select().await;
+    let options: Value =
+        serde_json::from_str(&s.challenge_parameters().unwrap()["CREDENTIAL_REQUEST_OPTIONS"]).unwrap();
+    let credential = pk.assert(&options).to_string();
+    let done = respond(
+        s.session.clone().unwrap(),
+        vec![
+            ("USERNAME", "sel".into()),
+            ("ANSWER", "WEB_AUTHN".into()),
+            ("CREDENTIAL", credential.clone()),
+        ],
+        env.client.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(done.authentication_result.is_some(), "{done:?}");
+    // Next: ANSWER alone opens WEB_AUTHN.
+    let s = select().await;
+    let next = respond(
+        s.session.unwrap(),
+        vec![("USERNAME", "sel".into()), ("ANSWER", "WEB_AUTHN".into())],
+        env.client.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next.challenge_name(), Some(&ChallengeNameType::WebAuthn));
+    // Another app client cannot answer this client's session.
+    let other = new_client(&env.c, &env.pool).await;
+    let s = select().await;
+    let options: Value =
+        serde_json::from_str(&s.challenge_parameters().unwrap()["CREDENTIAL_REQUEST_OPTIONS"]).unwrap();
+    let f = respond(
+        s.session.unwrap(),
+        vec![
+            ("USERNAME", "sel".into()),
+            ("ANSWER", "WEB_AUTHN".into()),
+            ("CREDENTIAL", pk.assert(&options).to_string()),
+        ],
+        other,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (f.1.as_str(), f.2.as_str()),
+        ("NotAuthorizedException", "Invalid session for the user.")
+    );
+}

@@ -130,7 +130,7 @@ impl Service {
                 let outcome = srp::start(&self.compute, &user_id, verifier, &srp_a).await?;
                 (user_id, outcome)
             }
-            _ => (username.to_owned(), user_auth::select_challenge(&offered)?),
+            _ => (username.to_owned(), user_auth::select_challenge(None, &offered)?),
         };
         match user_auth::offering(outcome, offered) {
             Outcome::Challenge(p) => self.open_prompt(pool, client, "", &user_id, None, *p).await,
@@ -270,7 +270,7 @@ impl Service {
                 otp::answer(&t, Medium::Sms, &s.id, code_hash, destination, code)?
             }
             (Challenge::SelectChallenge { options }, Answer::SelectChallenge { choice }) => {
-                user_auth::answer(&t, options, choice).await?
+                user_auth::answer(&t, &s.id, options, choice).await?
             }
             (
                 Challenge::WebAuthn {

@@ -48,8 +48,11 @@ pub(crate) enum Choice {
     },
     EmailOtp,
     SmsOtp,
-    /// WEB_AUTHN: the passkey challenge.
-    WebAuthn,
+    /// WEB_AUTHN: the passkey challenge; or, answering SELECT_CHALLENGE, its `CREDENTIAL` at
+    /// once (signed over the SELECT_CHALLENGE's own request options).
+    WebAuthn {
+        credential: Option<String>,
+    },
 }
 
 impl Choice {
@@ -62,7 +65,9 @@ impl Choice {
             },
             "EMAIL_OTP" => Choice::EmailOtp,
             "SMS_OTP" => Choice::SmsOtp,
-            "WEB_AUTHN" => Choice::WebAuthn,
+            "WEB_AUTHN" => Choice::WebAuthn {
+                credential: p.get("CREDENTIAL").cloned(),
+            },
             other => {
                 return Err(DomainError::InvalidParameter(format!(
                     "Invalid {what} {other}: choose one of PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN"
@@ -78,7 +83,7 @@ impl Choice {
             Choice::PasswordSrp { .. } => Some(FirstFactor::PasswordSrp),
             Choice::EmailOtp => Some(FirstFactor::EmailOtp),
             Choice::SmsOtp => Some(FirstFactor::SmsOtp),
-            Choice::WebAuthn => Some(FirstFactor::WebAuthn),
+            Choice::WebAuthn { .. } => Some(FirstFactor::WebAuthn),
         }
     }
 }
@@ -469,7 +474,7 @@ mod tests {
             ),
             (Some("EMAIL_OTP"), None, Some(Choice::EmailOtp)),
             (Some("SMS_OTP"), None, Some(Choice::SmsOtp)),
-            (Some("WEB_AUTHN"), None, Some(Choice::WebAuthn)),
+            (Some("WEB_AUTHN"), None, Some(Choice::WebAuthn { credential: None })),
         ] {
             let mut m = map(&[("USERNAME", "u")]);
             if let Some(pref) = pref {

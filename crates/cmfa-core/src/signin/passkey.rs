@@ -14,30 +14,42 @@ use serde_json::{Value, json};
 /// A passkey answer that does not verify (ours: AWS's text is not on record).
 pub(crate) const NOT_VERIFIED: &str = "The passkey could not be verified.";
 
-/// Opens WEB_AUTHN for the user's passkeys.
-pub(crate) fn prompt(t: &Turn<'_>) -> Result<Outcome> {
+/// What a passkey sign-in of this user checks: the relying party and whether user
+/// verification is required.
+pub(crate) fn expectations(t: &Turn<'_>) -> Result<(String, bool)> {
     let rp_id = passkeys::relying_party(t.pool)?;
-    let id = new_session_id();
+    // A passkey that stands in for MFA must verify the user.
+    let uv = passkeys::user_verification_required(t.pool) || passkeys::counts_as_mfa(t.pool, t.user);
+    Ok((rp_id, uv))
+}
+
+/// `CREDENTIAL_REQUEST_OPTIONS` for session `session_id` (its id is the WebAuthn challenge).
+pub(crate) fn request_options(t: &Turn<'_>, rp_id: &str, session_id: &str) -> String {
     let allow: Vec<Value> = t
         .user
         .passkeys
         .iter()
         .map(|p| json!({ "type": "public-key", "id": p.id, "transports": p.transports }))
         .collect();
-    let options = json!({
-        "challenge": webauthn::encode(id.as_bytes()),
+    json!({
+        "challenge": webauthn::encode(session_id.as_bytes()),
         "timeout": 180000,
         "rpId": rp_id,
         "allowCredentials": allow,
         "userVerification": passkeys::user_verification(t.pool),
-    });
+    })
+    .to_string()
+}
+
+/// Opens WEB_AUTHN for the user's passkeys.
+pub(crate) fn prompt(t: &Turn<'_>) -> Result<Outcome> {
+    let (rp_id, uv) = expectations(t)?;
+    let id = new_session_id();
     let mut parameters = base_parameters(t.user);
-    parameters.insert("CREDENTIAL_REQUEST_OPTIONS".into(), options.to_string());
+    parameters.insert("CREDENTIAL_REQUEST_OPTIONS".into(), request_options(t, &rp_id, &id));
     let challenge = Challenge::WebAuthn {
         rp_id,
-        // A passkey that stands in for MFA must verify the user.
-        user_verification_required: passkeys::user_verification_required(t.pool)
-            || passkeys::counts_as_mfa(t.pool, t.user),
+        user_verification_required: uv,
     };
     Ok(Prompt::with_id(id, challenge, parameters).into_outcome())
 }

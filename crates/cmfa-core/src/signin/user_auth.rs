@@ -30,21 +30,35 @@ pub(crate) async fn start(t: &Turn<'_>, preferred: Option<&Choice>) -> Result<Ou
     let available = choice::available(t.pool, t.user);
     let usable = preferred.filter(|c| c.factor().is_some_and(|f| available.contains(&f)));
     let outcome = match usable {
-        Some(c) => run(t, c).await?,
-        None => select_challenge(&available)?,
+        Some(c) => run(t, c, None).await?,
+        None => select_challenge(Some(t), &available)?,
     };
     Ok(offering(outcome, available))
 }
 
-/// SELECT_CHALLENGE, offering `options`.
-pub(crate) fn select_challenge(options: &[FirstFactor]) -> Result<Outcome> {
+/// SELECT_CHALLENGE, offering `options`. When a passkey is among them, the parameters carry
+/// `CREDENTIAL_REQUEST_OPTIONS` for this session too, so the client may answer `WEB_AUTHN` with
+/// its `CREDENTIAL` at once, as the model's ChallengeResponses docs show. (`t` is None for the
+/// decoy of an unknown user, who is offered no passkey.)
+pub(crate) fn select_challenge(t: Option<&Turn<'_>>, options: &[FirstFactor]) -> Result<Outcome> {
     if options.is_empty() {
         return Err(DomainError::NotAuthorized(NOTHING_AVAILABLE.into()));
+    }
+    let id = crate::auth::session::new_session_id();
+    let mut parameters = BTreeMap::new();
+    if let Some(t) = t
+        && options.contains(&FirstFactor::WebAuthn)
+    {
+        let (rp_id, _) = passkey::expectations(t)?;
+        parameters.insert(
+            "CREDENTIAL_REQUEST_OPTIONS".into(),
+            passkey::request_options(t, &rp_id, &id),
+        );
     }
     let challenge = Challenge::SelectChallenge {
         options: options.to_vec(),
     };
-    Ok(Prompt::new(challenge, BTreeMap::new()).into_outcome())
+    Ok(Prompt::with_id(id, challenge, parameters).into_outcome())
 }
 
 /// Adds `AvailableChallenges` to a challenge InitiateAuth USER_AUTH answers with.
@@ -58,8 +72,8 @@ pub(crate) fn offering(outcome: Outcome, available: Vec<FirstFactor>) -> Outcome
     }
 }
 
-/// Answers SELECT_CHALLENGE in a session that offered `options`.
-pub(crate) async fn answer(t: &Turn<'_>, options: &[FirstFactor], c: &Choice) -> Result<Outcome> {
+/// Answers SELECT_CHALLENGE in session `session_id`, which offered `options`.
+pub(crate) async fn answer(t: &Turn<'_>, session_id: &str, options: &[FirstFactor], c: &Choice) -> Result<Outcome> {
     if !c.factor().is_some_and(|f| options.contains(&f)) {
         let offered: Vec<&str> = options.iter().map(|f| f.challenge_name().as_str()).collect();
         return Err(DomainError::InvalidParameter(format!(
@@ -67,11 +81,11 @@ pub(crate) async fn answer(t: &Turn<'_>, options: &[FirstFactor], c: &Choice) ->
             offered.join(", ")
         )));
     }
-    run(t, c).await
+    run(t, c, Some(session_id)).await
 }
 
-/// The chosen factor's first step.
-async fn run(t: &Turn<'_>, c: &Choice) -> Result<Outcome> {
+/// The chosen factor's first step (`select`: the SELECT_CHALLENGE session answered, if any).
+async fn run(t: &Turn<'_>, c: &Choice, select: Option<&str>) -> Result<Outcome> {
     match c {
         Choice::Password(pw) => password::answer(t, pw).await,
         Choice::PasswordSrp { srp_a } => {
@@ -87,9 +101,16 @@ async fn run(t: &Turn<'_>, c: &Choice) -> Result<Outcome> {
             };
             Ok(otp::code_prompt(t.pool, t.user, medium, CodeUse::FirstFactor).into_outcome())
         }
-        Choice::WebAuthn => {
+        Choice::WebAuthn { credential } => {
             may_answer(t)?;
-            passkey::prompt(t)
+            match (credential, select) {
+                // Signed over the SELECT_CHALLENGE's own request options.
+                (Some(credential), Some(session_id)) => {
+                    let (rp_id, uv) = passkey::expectations(t)?;
+                    passkey::answer(t, session_id, &rp_id, uv, credential)
+                }
+                _ => passkey::prompt(t),
+            }
         }
     }
 }

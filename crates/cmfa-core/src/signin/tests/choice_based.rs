@@ -70,7 +70,7 @@ async fn user_auth_without_a_preference_offers_select_challenge() {
     assert!(pr.parameters.is_empty() && pr.message.is_none());
 
     // A preference the user cannot use (no verified phone; no passkeys yet) falls back to it.
-    for pref in [params::Choice::SmsOtp, params::Choice::WebAuthn] {
+    for pref in [params::Choice::SmsOtp, params::Choice::WebAuthn { credential: None }] {
         let pr = prompt(user_auth::start(&turn(&p, &c, &u), Some(&pref)).await.unwrap());
         assert!(matches!(pr.challenge, Challenge::SelectChallenge { .. }), "{pref:?}");
     }
@@ -159,18 +159,23 @@ async fn select_challenge_answers_run_the_chosen_factor_and_only_offered_ones() 
     let u = verified(user(), true, false);
     let offered = choice::available(&p, &u);
     let t = turn(&p, &c, &u);
-    let o = user_auth::answer(&t, &offered, &params::Choice::Password(PASSWORD.into()))
-        .await
-        .unwrap();
+    let o = user_auth::answer(
+        &t,
+        "select-session",
+        &offered,
+        &params::Choice::Password(PASSWORD.into()),
+    )
+    .await
+    .unwrap();
     assert!(matches!(o, Outcome::Tokens(Change::None)));
     let pr = prompt(
-        user_auth::answer(&t, &offered, &params::Choice::EmailOtp)
+        user_auth::answer(&t, "select-session", &offered, &params::Choice::EmailOtp)
             .await
             .unwrap(),
     );
     assert!(matches!(pr.challenge, Challenge::EmailOtp { first_factor: true, .. }));
     assert!(pr.available.is_none(), "only InitiateAuth lists AvailableChallenges");
-    let e = refused(user_auth::answer(&t, &offered, &params::Choice::SmsOtp).await);
+    let e = refused(user_auth::answer(&t, "select-session", &offered, &params::Choice::SmsOtp).await);
     assert!(matches!(e, DomainError::InvalidParameter(m) if m.contains("PASSWORD, PASSWORD_SRP, EMAIL_OTP")));
 }
 
