@@ -4,7 +4,8 @@
 //! silently change the format and strand existing data.
 //!
 //! The fixtures are rows written by a real server (pool with every MFA block, a client, a user
-//! with TOTP, SMS and a password, and one session per challenge kind). Each must decode into its
+//! with TOTP, SMS and a password, and one session per challenge kind), extended by hand with the
+//! shapes USER_AUTH and passkeys added (domains, a user's passkeys, their sessions). Each must decode into its
 //! domain type and encode back to exactly the same JSON. A deliberate format change updates the
 //! fixtures in the same commit, with a migration or a `serde(default)` for the old rows.
 
@@ -53,6 +54,12 @@ fn stored_sessions_of_every_challenge_round_trip() {
         "SMS_MFA",
         "SOFTWARE_TOKEN_MFA",
         "SELECT_MFA_TYPE",
+        "EMAIL_OTP",
+        "SMS_OTP",
+        "SELECT_CHALLENGE",
+        "WEB_AUTHN",
+        "WEB_AUTHN_REGISTRATION",
+        "SIGN_UP_CONFIRMED",
     ] {
         assert!(
             kinds.iter().any(|k| k == kind),
