@@ -115,3 +115,25 @@ pub fn totp_at(secret: &str, t: u64) -> String {
         .expect("a valid TOTP")
         .generate(t)
 }
+
+/// AdminCreateUser (no message) with `attrs`, then AdminSetUserPassword `password` (permanent):
+/// a CONFIRMED user who can sign in.
+pub async fn confirmed_user(c: &Client, pool: &str, name: &str, password: &str, attrs: &[(&str, &str)]) {
+    let mut req = c
+        .admin_create_user()
+        .user_pool_id(pool)
+        .username(name)
+        .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress);
+    for (n, v) in attrs {
+        req = req.user_attributes(attr(n, v));
+    }
+    req.send().await.expect("AdminCreateUser");
+    c.admin_set_user_password()
+        .user_pool_id(pool)
+        .username(name)
+        .password(password)
+        .permanent(true)
+        .send()
+        .await
+        .expect("AdminSetUserPassword");
+}

@@ -4,8 +4,8 @@
 
 use aws_sdk_cognitoidentityprovider as cip;
 use cip::types::{
-    AuthFactorType, AuthFlowType, CustomDomainConfigType, DomainStatusType, ExplicitAuthFlowsType, MessageActionType,
-    SignInPolicyType, UserPoolPolicyType,
+    AuthFactorType, AuthFlowType, CustomDomainConfigType, DomainStatusType, ExplicitAuthFlowsType, SignInPolicyType,
+    UserPoolPolicyType,
 };
 use cmfa_testkit::cognito::service_fail;
 use cmfa_testkit::document::to_json;
@@ -200,21 +200,7 @@ async fn without_a_relying_party_id_passkeys_use_the_pool_domain() {
         .user_pool_client
         .and_then(|c| c.client_id)
         .unwrap();
-    c.admin_create_user()
-        .user_pool_id(&p)
-        .username("u")
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap();
-    c.admin_set_user_password()
-        .user_pool_id(&p)
-        .username("u")
-        .password("Domain-Passw0rd!")
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
+    cmfa_testkit::cognito::confirmed_user(&c, &p, "u", "Domain-Passw0rd!", &[]).await;
     let access = c
         .initiate_auth()
         .client_id(&client)

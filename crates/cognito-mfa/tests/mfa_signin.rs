@@ -172,25 +172,7 @@ impl Env {
 
     /// A confirmed user with these attributes and [`PASSWORD`].
     async fn user(&self, username: &str, attrs: &[(&str, &str)]) {
-        let mut req = self
-            .c
-            .admin_create_user()
-            .user_pool_id(&self.pool)
-            .username(username)
-            .message_action(MessageActionType::Suppress);
-        for (n, v) in attrs {
-            req = req.user_attributes(attr(n, v));
-        }
-        req.send().await.expect("AdminCreateUser");
-        self.c
-            .admin_set_user_password()
-            .user_pool_id(&self.pool)
-            .username(username)
-            .password(PASSWORD)
-            .permanent(true)
-            .send()
-            .await
-            .expect("AdminSetUserPassword");
+        cmfa_testkit::cognito::confirmed_user(&self.c, &self.pool, username, PASSWORD, attrs).await;
     }
 
     /// The newest code sent to `username`, checking its channel and length.

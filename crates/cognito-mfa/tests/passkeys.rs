@@ -5,8 +5,8 @@
 use aws_sdk_cognitoidentityprovider as cip;
 use cip::Client;
 use cip::types::{
-    AuthFactorType, AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, MessageActionType, SignInPolicyType,
-    UserPoolMfaType, UserPoolPolicyType, UserVerificationType, WebAuthnConfigurationType,
+    AuthFactorType, AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, SignInPolicyType, UserPoolMfaType,
+    UserPoolPolicyType, UserVerificationType, WebAuthnConfigurationType,
 };
 use cmfa_core::clock::FixedClock;
 use cmfa_core::webauthn::soft::SoftPasskey;
@@ -107,23 +107,7 @@ async fn new_client(c: &Client, pool: &str) -> String {
 impl Env {
     /// A confirmed user with a password, signed in: the access token.
     async fn user(&self, name: &str) -> String {
-        self.c
-            .admin_create_user()
-            .user_pool_id(&self.pool)
-            .username(name)
-            .message_action(MessageActionType::Suppress)
-            .send()
-            .await
-            .expect("AdminCreateUser");
-        self.c
-            .admin_set_user_password()
-            .user_pool_id(&self.pool)
-            .username(name)
-            .password(PASSWORD)
-            .permanent(true)
-            .send()
-            .await
-            .expect("AdminSetUserPassword");
+        cmfa_testkit::cognito::confirmed_user(&self.c, &self.pool, name, PASSWORD, &[]).await;
         self.token(name, &self.client).await
     }
 

@@ -6,13 +6,13 @@
 use aws_sdk_cognitoidentityprovider as cip;
 use cip::Client;
 use cip::types::{
-    AuthFactorType, AuthFlowType, ChallengeNameType, EmailMfaConfigType, ExplicitAuthFlowsType, MessageActionType,
-    SignInPolicyType, SmsMfaConfigType, SmsMfaSettingsType, SoftwareTokenMfaConfigType, UserPoolMfaType,
-    UserPoolPolicyType, UserPoolTierType,
+    AuthFactorType, AuthFlowType, ChallengeNameType, EmailMfaConfigType, ExplicitAuthFlowsType, SignInPolicyType,
+    SmsMfaConfigType, SmsMfaSettingsType, SoftwareTokenMfaConfigType, UserPoolMfaType, UserPoolPolicyType,
+    UserPoolTierType,
 };
 use cmfa_core::Clock;
 use cmfa_core::clock::FixedClock;
-use cmfa_testkit::cognito::{attr, developer_email, recovery, service_fail, sns_config, totp_at};
+use cmfa_testkit::cognito::{attr, confirmed_user, developer_email, recovery, service_fail, sns_config, totp_at};
 use cmfa_testkit::{Options, TestServer, outbox, sdk_client};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -151,25 +151,7 @@ impl Env {
 
     /// A confirmed user with [`PASSWORD`] and these attributes.
     async fn user(&self, name: &str, attrs: &[(&str, &str)]) {
-        let mut req = self
-            .c
-            .admin_create_user()
-            .user_pool_id(&self.pool)
-            .username(name)
-            .message_action(MessageActionType::Suppress);
-        for (n, v) in attrs {
-            req = req.user_attributes(attr(n, v));
-        }
-        req.send().await.expect("AdminCreateUser");
-        self.c
-            .admin_set_user_password()
-            .user_pool_id(&self.pool)
-            .username(name)
-            .password(PASSWORD)
-            .permanent(true)
-            .send()
-            .await
-            .expect("AdminSetUserPassword");
+        confirmed_user(&self.c, &self.pool, name, PASSWORD, attrs).await;
     }
 
     /// A user without a password and with a verified email: SignUp without one, confirmed by
