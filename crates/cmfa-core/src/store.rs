@@ -30,6 +30,9 @@ pub enum StoreError {
 }
 
 /// Everything the operations persist.
+/// The `retry_at` of a message the delivery worker gave up on.
+pub const NEVER_RETRY: f64 = f64::MAX;
+
 /// The outbox: messages the domain recorded, and their delivery. The delivery worker holds only
 /// this port, not the whole [`Store`].
 #[async_trait]
@@ -40,7 +43,8 @@ pub trait Outbox: Send + Sync + 'static {
     /// Claims up to `limit` undelivered messages due at `now` for delivery.
     async fn claim_outbound(&self, now: f64, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
 
-    /// Marks a message delivered, or schedules another attempt at `retry_at`.
+    /// Marks a message delivered, or schedules another attempt at `retry_at` ([`NEVER_RETRY`]:
+    /// given up).
     async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()>;
 }
 

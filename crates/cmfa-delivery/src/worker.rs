@@ -56,7 +56,7 @@ impl RetryPolicy {
 
 /// A message given up on is scheduled here, which no clock reaches; it stays listed in the
 /// outbox as undelivered.
-const NEVER: f64 = f64::MAX;
+const NEVER: f64 = cmfa_core::store::NEVER_RETRY;
 
 /// Wait after the store fails before trying it again, so a broken store does not flood the log.
 const STORE_ERROR_PAUSE: Duration = Duration::from_secs(5);

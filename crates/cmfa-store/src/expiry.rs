@@ -1,4 +1,5 @@
-//! How long stores keep sign-in sessions that have expired, shared by both adapters.
+//! How long stores keep what expires (sign-in sessions, outbox messages, legacy refresh-token
+//! rows), shared by both adapters.
 
 /// Sessions are kept this long after they expire, so a late answer still hears "session is
 /// expired" rather than "invalid session"; then the store deletes them.
@@ -19,4 +20,17 @@ pub(crate) const SESSION_LONGEST_PLAUSIBLE_SECS: f64 = 86_400.0;
 /// The expiry before which sessions are deleted, at Unix time `now`.
 pub(crate) fn session_cutoff(now: f64) -> f64 {
     now - SESSION_KEPT_AFTER_EXPIRY_SECS
+}
+
+/// Outbox messages are kept this long after they were recorded, then deleted once delivered or
+/// given up on (their codes expired long before: sign-in codes with the session, others within a
+/// day). Messages still waiting for a delivery attempt are kept.
+pub(crate) const OUTBOX_KEPT_SECS: f64 = 7.0 * 86_400.0;
+
+/// Outbox messages and refresh-token rows deleted per sweep, like sessions.
+pub(crate) const PRUNE_LIMIT: usize = 1_000;
+
+/// The recording time before which outbox messages are deleted, at Unix time `now`.
+pub(crate) fn outbox_cutoff(now: f64) -> f64 {
+    now - OUTBOX_KEPT_SECS
 }

@@ -1103,6 +1103,61 @@ mod postgres {
     }
 
     #[tokio::test]
+    async fn postgres_prunes_week_old_outbox_messages() {
+        let Some((url, schema)) = fresh_schema().await else {
+            eprintln!("TEST_DATABASE_URL unset: PostgreSQL pruning skipped");
+            return;
+        };
+        let store = PgStore::connect(&url).await.unwrap();
+        store.create_pool(&pool("p1")).await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let m = OutboundMessage {
+            pool_id: "p1".into(),
+            username: "alice".into(),
+            channel: Channel::Email,
+            destination: "alice@example.com".into(),
+            subject: None,
+            body: "code".into(),
+            purpose: "SIGN_UP".into(),
+        };
+        for (who, at) in [("old", now - 8.0 * 86_400.0), ("recent", now - 86_400.0)] {
+            let mut m = m.clone();
+            m.username = who.into();
+            schema
+                .client
+                .execute(
+                    &format!(
+                        "INSERT INTO {}.outbox (pool_id, username, destination, created_at, delivered_at, next_at, data) \
+                         VALUES ('p1', $1, 'a@example.com', $2, $2, $2, $3)",
+                        schema.name
+                    ),
+                    &[&who, &at, &serde_json::to_string(&m).unwrap()],
+                )
+                .await
+                .unwrap();
+        }
+        // The first session stored sweeps, outbox included.
+        store.put_session(&session("fresh", "p1", "alice")).await.unwrap();
+        let query = OutboxQuery {
+            pool_id: Some("p1".into()),
+            limit: 10,
+            ..OutboxQuery::default()
+        };
+        let left: Vec<String> = cmfa_core::store::Outbox::list_outbox(&store, &query)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.message.username)
+            .collect();
+        assert_eq!(left, ["recent"]);
+        drop(store);
+        schema.drop().await;
+    }
+
+    #[tokio::test]
     async fn postgres_unreachable_is_an_error() {
         // Port 1 answers nothing: connecting fails with Unavailable, and no password is echoed.
         let e = PgStore::connect("postgres://u:s3cret@127.0.0.1:1/db")

@@ -177,8 +177,9 @@ macro_rules! with_db {
 }
 
 impl PgStore {
-    /// Deletes long-expired sessions, at most once a minute per process (again at once while a
-    /// sweep reaches its limit). It runs in whichever `put_session` call finds it due, after
+    /// Deletes long-expired sessions, outbox messages older than a week and expired legacy
+    /// refresh-token rows, at most once a minute per process (again at once while a sweep
+    /// reaches a limit). It runs in whichever `put_session` call finds it due, after
     /// that call's insert; processes sweeping together skip each other's rows (SKIP LOCKED)
     /// instead of waiting on them. A failure is logged and left to the next sweep.
     async fn maybe_sweep_sessions(&self) {
@@ -210,10 +211,39 @@ impl PgStore {
                 .await)
         }
         .await;
-        match swept {
-            Ok(n) if n as usize >= expiry::SESSION_SWEEP_LIMIT => self.next_sweep.store(0, Ordering::Relaxed),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed; retrying later"),
+        let (outbox_cutoff, prune_limit) = (expiry::outbox_cutoff(now), expiry::PRUNE_LIMIT as i64);
+        let pruned: StoreResult<(u64, u64)> = async {
+            with_db!(self, |db| {
+                let outbox = db
+                    .exec(
+                        "DELETE FROM outbox WHERE id IN \
+                         (SELECT id FROM outbox WHERE created_at < $1 AND (delivered_at IS NOT NULL OR next_at >= $3) \
+                          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                        &[&outbox_cutoff, &prune_limit, &cmfa_core::store::NEVER_RETRY],
+                    )
+                    .await?;
+                let refresh = db
+                    .exec(
+                        "DELETE FROM refresh_tokens WHERE hash IN \
+                         (SELECT hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                        &[&now, &prune_limit],
+                    )
+                    .await?;
+                Ok((outbox, refresh))
+            })
+        }
+        .await;
+        let more = |n: u64, limit: usize| n as usize >= limit;
+        match (swept, pruned) {
+            (Ok(s), Ok((o, r)))
+                if more(s, expiry::SESSION_SWEEP_LIMIT)
+                    || more(o, expiry::PRUNE_LIMIT)
+                    || more(r, expiry::PRUNE_LIMIT) =>
+            {
+                self.next_sweep.store(0, Ordering::Relaxed)
+            }
+            (Ok(_), Ok(_)) => {}
+            (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "deleting expired rows failed; retrying later"),
         }
     }
 }

@@ -79,16 +79,22 @@ fn write_cache(cache: &Shared) -> std::sync::RwLockWriteGuard<'_, Cache> {
     cache.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The writer's housekeeping: delete sessions long expired; more to do if the limit was reached.
-/// The hot cache may hold a swept session a while longer: it is answered as expired either way.
+/// The writer's housekeeping: delete sessions long expired, outbox messages older than a week
+/// and expired legacy refresh-token rows; more to do if a limit was reached. The hot cache may
+/// hold a swept session a while longer: it is answered as expired either way.
 fn sweep_sessions(conn: &Connection) -> StoreResult<bool> {
-    let now = unix_now();
+    sweep_at(conn, unix_now())
+}
+
+fn sweep_at(conn: &Connection, now: f64) -> StoreResult<bool> {
     let (before, not_after) = (
         expiry::session_cutoff(now),
         now + expiry::SESSION_LONGEST_PLAUSIBLE_SECS,
     );
-    let n = users::sweep_sessions(conn, before, not_after, expiry::SESSION_SWEEP_LIMIT)?;
-    Ok(n == expiry::SESSION_SWEEP_LIMIT)
+    let sessions = users::sweep_sessions(conn, before, not_after, expiry::SESSION_SWEEP_LIMIT)?;
+    let outbox = users::prune_outbox(conn, expiry::outbox_cutoff(now), expiry::PRUNE_LIMIT)?;
+    let refresh = users::prune_refresh(conn, now, expiry::PRUNE_LIMIT)?;
+    Ok(sessions == expiry::SESSION_SWEEP_LIMIT || outbox == expiry::PRUNE_LIMIT || refresh == expiry::PRUNE_LIMIT)
 }
 
 /// `users::create_user` or `users::update_user`; both return the user's stored group names.
@@ -827,6 +833,55 @@ impl Outbox for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writer_sweep_prunes_week_old_outbox_messages_and_expired_refresh_rows() {
+        use cmfa_core::outbound::{Channel, OutboundMessage};
+        let now = unix_now();
+        let conn = users::tests::with_sessions(&[]);
+        let message = |who: &str| OutboundMessage {
+            pool_id: "p".into(),
+            username: who.into(),
+            channel: Channel::Email,
+            destination: format!("{who}@example.com"),
+            subject: None,
+            body: "code 123456".into(),
+            purpose: "SIGN_UP".into(),
+        };
+        users::enqueue(&conn, &message("old"), now - 8.0 * 86_400.0).unwrap();
+        users::enqueue(&conn, &message("old-given-up"), now - 8.0 * 86_400.0).unwrap();
+        users::enqueue(&conn, &message("old-waiting"), now - 8.0 * 86_400.0).unwrap();
+        users::enqueue(&conn, &message("recent"), now - 6.0 * 86_400.0).unwrap();
+        users::settle_outbound(&conn, 1, Some(now - 8.0 * 86_400.0), now).unwrap();
+        users::settle_outbound(&conn, 2, None, cmfa_core::store::NEVER_RETRY).unwrap();
+        let refresh = |hash: &str, expires_at: f64| RefreshRecord {
+            hash: hash.into(),
+            pool_id: "p".into(),
+            client_id: "c".into(),
+            username_key: "u".into(),
+            origin_jti: format!("o-{hash}"),
+            auth_time: 0,
+            expires_at,
+            revoked: false,
+        };
+        users::put_refresh(&conn, &refresh("expired", now - 1.0)).unwrap();
+        users::put_refresh(&conn, &refresh("live", now + 86_400.0)).unwrap();
+        assert!(!sweep_at(&conn, now).unwrap(), "under the limits: nothing more to do");
+        let outbox: Vec<String> = conn
+            .prepare("SELECT username FROM outbox ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            outbox,
+            ["old-waiting", "recent"],
+            "delivered and given-up week-old messages go"
+        );
+        assert!(users::get_refresh(&conn, "expired").unwrap().is_none());
+        assert!(users::get_refresh(&conn, "live").unwrap().is_some());
+    }
 
     #[test]
     fn the_writer_sweep_deletes_sessions_an_hour_past_expiry_and_keeps_the_rest() {

@@ -202,6 +202,27 @@ pub(super) fn sweep_sessions(conn: &Connection, before: f64, not_after: f64, lim
     .map_err(from_sqlite)
 }
 
+/// Deletes up to `limit` outbox messages recorded before `before` that are done with (delivered,
+/// or given up on), oldest first.
+pub(super) fn prune_outbox(conn: &Connection, before: f64, limit: usize) -> StoreResult<usize> {
+    conn.prepare_cached(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ?1 \
+         AND (delivered_at IS NOT NULL OR next_at >= ?3) ORDER BY id LIMIT ?2)",
+    )
+    .and_then(|mut s| s.execute(params![before, limit as i64, cmfa_core::store::NEVER_RETRY]))
+    .map_err(from_sqlite)
+}
+
+/// Deletes up to `limit` refresh-token rows (tokens from before sealed refresh tokens) that
+/// expired before `now`.
+pub(super) fn prune_refresh(conn: &Connection, now: f64, limit: usize) -> StoreResult<usize> {
+    conn.prepare_cached(
+        "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE expires_at < ?1 LIMIT ?2)",
+    )
+    .and_then(|mut s| s.execute(params![now, limit as i64]))
+    .map_err(from_sqlite)
+}
+
 pub(super) fn use_session(conn: &Connection, id: &str) -> StoreResult<()> {
     let n = conn
         .prepare_cached("UPDATE sessions SET used = 1 WHERE id = ?1 AND used = 0")
