@@ -155,7 +155,15 @@ async fn run(state: &AppState, op: Operation, parts: &http::request::Parts, body
             )
         })?
     };
-    let fault = state.faults.decide(op, value.get("UserPoolId").and_then(Value::as_str));
+    let pool_id = value.get("UserPoolId").and_then(Value::as_str);
+    state.throttle.check(
+        op,
+        &region,
+        pool_id,
+        value.get("Username").and_then(Value::as_str),
+        state.clock.now(),
+    )?;
+    let fault = state.faults.decide(op, pool_id);
     if !fault.delay.is_zero() {
         tokio::time::sleep(fault.delay).await;
     }
@@ -314,6 +322,7 @@ mod tests {
             test_routes: false,
             faults: Default::default(),
             metrics: Default::default(),
+            throttle: Default::default(),
         }
     }
 

@@ -20,6 +20,7 @@ mod extra;
 pub mod faults;
 pub mod metrics;
 pub mod sigv4;
+pub mod throttle;
 
 pub use error::ApiError;
 pub use faults::Faults;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub faults: Arc<Faults>,
     /// What `/_cognito-mfa/metrics` shows.
     pub metrics: Arc<Metrics>,
+    /// Request-rate quotas (`--throttle aws`; off by default).
+    pub throttle: Arc<throttle::Throttle>,
 }
 
 /// Bodies above this are refused; the largest member the model allows is 131,072 characters.

@@ -44,6 +44,8 @@ pub struct Options {
     pub compute: Option<cmfa_core::compute::ComputeSettings>,
     /// Turn the test routes (outbox, faults, reset) off, as `--test-routes false` does.
     pub no_test_routes: bool,
+    /// Request-rate quotas, as `--throttle aws` turns on (off when `None`).
+    pub throttle: Option<cmfa_server::throttle::ThrottleSettings>,
 }
 
 impl TestServer {
@@ -81,6 +83,7 @@ impl TestServer {
             test_routes: !opts.no_test_routes,
             faults: Default::default(),
             metrics: Default::default(),
+            throttle: Arc::new(cmfa_server::throttle::Throttle::new(opts.throttle)),
         };
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

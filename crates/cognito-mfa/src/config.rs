@@ -33,6 +33,15 @@ pub(crate) enum SyncKind {
 }
 
 /// Password hash cost.
+/// `--throttle`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ThrottleKind {
+    #[default]
+    Off,
+    Aws,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum HashKind {
@@ -140,6 +149,11 @@ pub(crate) struct ServeArgs {
     /// subdomains) and, for RP ID `localhost`, `http://localhost[:port]`. Repeat for several.
     #[arg(long = "webauthn-origin", value_name = "ORIGIN")]
     pub(crate) webauthn_origins: Vec<String>,
+    /// Request-rate quotas: `off`, or `aws` (AWS's categories and default rates, per region;
+    /// 5/s per pool for pool-resource and pool-client calls; 10/s per user). Rates can be
+    /// changed by category in the TOML file (`[throttle_rates] UserAuthentication = 500`). [default: off]
+    #[arg(long, env = "COGNITO_MFA_THROTTLE", value_enum)]
+    pub(crate) throttle: Option<ThrottleKind>,
     /// Send email through this SMTP server: `smtp://host:port` (plain), `smtp://host:port?starttls=true`,
     /// `smtps://host:port` (implicit TLS). Without it (and without a webhook for email), email goes to the log.
     #[arg(long, env = "COGNITO_MFA_SMTP_URL", value_name = "URL")]
@@ -191,6 +205,9 @@ struct FileConfig {
     #[serde(alias = "outbox_http")]
     test_routes: Option<bool>,
     webauthn_origins: Option<Vec<String>>,
+    throttle: Option<ThrottleKind>,
+    /// Requests per second by category name (and `PerPool`, `PerUser`), over AWS's defaults.
+    throttle_rates: Option<std::collections::HashMap<String, f64>>,
     smtp_url: Option<String>,
     smtp_username: Option<String>,
     smtp_password: Option<Secret>,
@@ -248,6 +265,8 @@ pub(crate) struct Config {
     pub(crate) test_routes: bool,
     /// Extra passkey origins (`--webauthn-origin`).
     pub(crate) webauthn_origins: Vec<String>,
+    /// Request-rate quotas (`--throttle aws`), `None` when off.
+    pub(crate) throttle: Option<cmfa_server::throttle::ThrottleSettings>,
     /// Email over SMTP (its `Debug` hides the password).
     pub(crate) smtp: Option<cmfa_delivery::SmtpConfig>,
     /// The webhook and the channels it takes.
@@ -303,6 +322,13 @@ impl Config {
                 )?)
                 .or(file.test_routes)
                 .unwrap_or(true),
+            throttle: match args.throttle.or(file.throttle).unwrap_or_default() {
+                ThrottleKind::Off => None,
+                ThrottleKind::Aws => Some(
+                    cmfa_server::throttle::ThrottleSettings::aws(&file.throttle_rates.clone().unwrap_or_default())
+                        .map_err(|e| anyhow::anyhow!("throttle_rates: {e}"))?,
+                ),
+            },
             webauthn_origins: if args.webauthn_origins.is_empty() {
                 file.webauthn_origins.unwrap_or_default()
             } else {

@@ -142,6 +142,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         test_routes: cfg.test_routes,
         faults: Default::default(),
         metrics,
+        throttle: Arc::new(cmfa_server::throttle::Throttle::new(cfg.throttle.clone())),
     };
     tracing::info!(%addr, %public_url, data_dir = %cfg.data_dir.display(), "listening");
     // Tests and scripts read this line to learn the port when --listen uses port 0.
