@@ -101,7 +101,7 @@ impl Service {
                     "residentKey": "required",
                     "userVerification": passkeys::user_verification(&pool),
                 },
-                "challenge": webauthn::encode(id.as_bytes()),
+                "challenge": webauthn::data::b64url(id.as_bytes()),
                 "excludeCredentials": exclude,
                 "pubKeyCredParams": [
                     { "alg": cose::ES256, "type": "public-key" },
@@ -111,7 +111,7 @@ impl Service {
                 "timeout": 60000,
                 "user": {
                     "displayName": user.username,
-                    "id": webauthn::encode(user.sub.as_bytes()),
+                    "id": webauthn::data::b64url(user.sub.as_bytes()),
                     "name": user.username,
                 },
             }),
@@ -152,7 +152,7 @@ impl Service {
             algorithms: &[cose::ES256, cose::RS256],
         };
         let cred = webauthn::verify_registration(&req.credential, &expect).map_err(registration_error)?;
-        let id = webauthn::encode(&cred.id);
+        let id = webauthn::data::b64url(&cred.id);
         let alias = AliasKey {
             kind: "passkey",
             value: id.clone(),
@@ -175,7 +175,7 @@ impl Service {
         }
         user.passkeys.push(Passkey {
             id,
-            public_key: webauthn::encode(&cred.public_key),
+            public_key: webauthn::data::b64url(&cred.public_key),
             algorithm: cred.algorithm,
             sign_count: cred.sign_count,
             relying_party_id: rp_id.clone(),

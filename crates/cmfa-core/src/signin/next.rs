@@ -77,7 +77,8 @@ fn new_password_required(t: &Turn<'_>) -> Result<Outcome> {
     Ok(Prompt::new(Challenge::NewPasswordRequired, parameters).into_outcome())
 }
 
-fn factors_json(f: &[Factor]) -> String {
+/// `MFAS_CAN_CHOOSE` / `MFAS_CAN_SETUP` text: the factors as a JSON array in a string.
+pub(crate) fn factors_json(f: &[Factor]) -> String {
     serde_json::to_string(&f.iter().map(|f| f.as_str()).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }
 
@@ -125,9 +126,4 @@ pub(crate) fn factor_prompt(pool: &UserPool, user: &User, f: Factor) -> Prompt {
         Factor::Email => Medium::Email,
     };
     otp::code_prompt(pool, user, medium, CodeUse::Mfa)
-}
-
-/// `MFAS_CAN_CHOOSE` / `MFAS_CAN_SETUP` text, for the messages that repeat it.
-pub(crate) fn options_text(options: &[Factor]) -> String {
-    factors_json(options)
 }

@@ -76,14 +76,14 @@ impl Choice {
         })
     }
 
-    /// The first factor this is, if this server offers it.
-    pub(crate) fn factor(&self) -> Option<FirstFactor> {
+    /// The first factor this is.
+    pub(crate) fn factor(&self) -> FirstFactor {
         match self {
-            Choice::Password(_) => Some(FirstFactor::Password),
-            Choice::PasswordSrp { .. } => Some(FirstFactor::PasswordSrp),
-            Choice::EmailOtp => Some(FirstFactor::EmailOtp),
-            Choice::SmsOtp => Some(FirstFactor::SmsOtp),
-            Choice::WebAuthn { .. } => Some(FirstFactor::WebAuthn),
+            Choice::Password(_) => FirstFactor::Password,
+            Choice::PasswordSrp { .. } => FirstFactor::PasswordSrp,
+            Choice::EmailOtp => FirstFactor::EmailOtp,
+            Choice::SmsOtp => FirstFactor::SmsOtp,
+            Choice::WebAuthn { .. } => FirstFactor::WebAuthn,
         }
     }
 }

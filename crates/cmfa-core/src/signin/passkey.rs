@@ -32,7 +32,7 @@ pub(crate) fn request_options(t: &Turn<'_>, rp_id: &str, session_id: &str) -> St
         .map(|p| json!({ "type": "public-key", "id": p.id, "transports": p.transports }))
         .collect();
     json!({
-        "challenge": webauthn::encode(session_id.as_bytes()),
+        "challenge": webauthn::data::b64url(session_id.as_bytes()),
         "timeout": 180000,
         "rpId": rp_id,
         "allowCredentials": allow,
@@ -65,7 +65,7 @@ pub(crate) fn answer(
     let invalid = || DomainError::InvalidParameter("Credential data is not valid".into());
     let resp: Value = serde_json::from_str(credential).map_err(|_| invalid())?;
     let id = webauthn::assertion_credential_id(&resp).map_err(|_| invalid())?;
-    let id_text = webauthn::encode(&id);
+    let id_text = webauthn::data::b64url(&id);
     let Some(stored) = t.user.passkeys.iter().find(|p| p.id == id_text) else {
         return Ok(Outcome::Fail(DomainError::NotAuthorized(NOT_VERIFIED.into())));
     };

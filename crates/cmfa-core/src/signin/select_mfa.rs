@@ -9,7 +9,7 @@ pub(crate) fn answer(t: &Turn<'_>, options: &[Factor], answer: &str) -> Result<O
     let chosen = options.iter().copied().find(|f| f.as_str() == answer).ok_or_else(|| {
         DomainError::InvalidParameter(format!(
             "Invalid ANSWER {answer}: choose one of {}",
-            next::options_text(options)
+            next::factors_json(options)
         ))
     })?;
     Ok(next::factor_prompt(t.pool, t.user, chosen).into_outcome())

@@ -28,7 +28,7 @@ pub(crate) async fn start(t: &Turn<'_>, preferred: Option<&Choice>) -> Result<Ou
         return Err(DomainError::UserNotConfirmed(NOT_CONFIRMED.into()));
     }
     let available = choice::available(t.pool, t.user);
-    let usable = preferred.filter(|c| c.factor().is_some_and(|f| available.contains(&f)));
+    let usable = preferred.filter(|c| available.contains(&c.factor()));
     let outcome = match usable {
         Some(c) => run(t, c, None).await?,
         None => select_challenge(Some(t), &available)?,
@@ -74,7 +74,7 @@ pub(crate) fn offering(outcome: Outcome, available: Vec<FirstFactor>) -> Outcome
 
 /// Answers SELECT_CHALLENGE in session `session_id`, which offered `options`.
 pub(crate) async fn answer(t: &Turn<'_>, session_id: &str, options: &[FirstFactor], c: &Choice) -> Result<Outcome> {
-    if !c.factor().is_some_and(|f| options.contains(&f)) {
+    if !options.contains(&c.factor()) {
         let offered: Vec<&str> = options.iter().map(|f| f.challenge_name().as_str()).collect();
         return Err(DomainError::InvalidParameter(format!(
             "The ANSWER must be one of the available challenges: {}",

@@ -10,7 +10,7 @@ pub mod data;
 #[cfg(any(test, feature = "testing"))]
 pub mod soft;
 
-use data::{AT, AuthData, BE, BS, ClientData, UP, UV, b64url, from_b64url, origin_allowed, sha256};
+use data::{AT, AuthData, BE, BS, ClientData, UP, UV, from_b64url, origin_allowed, sha256};
 use serde_json::Value;
 
 /// Why a registration or an assertion was refused.
@@ -321,11 +321,6 @@ pub fn new_challenge() -> Vec<u8> {
     let mut b = vec![0u8; 32];
     rand::rng().fill_bytes(&mut b);
     b
-}
-
-/// base64url of bytes (re-exported for the operations).
-pub fn encode(b: &[u8]) -> String {
-    b64url(b)
 }
 
 #[cfg(test)]
