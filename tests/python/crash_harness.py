@@ -54,7 +54,9 @@ class Acked:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def writer(url: str, acked: Acked, stop: threading.Event, seed: int) -> None:
+def writer(url: str, acked: Acked, stop: threading.Event, seed: int, errors: list | None = None) -> None:
+    """Writes until `stop`; each refused or failed call is appended to `errors` (when given) as
+    the exception."""
     rnd = random.Random(seed)
     c = client(url)
     while not stop.is_set():
@@ -94,8 +96,10 @@ def writer(url: str, acked: Acked, stop: threading.Event, seed: int) -> None:
                 with acked.lock:
                     acked.users[(pool, name)] = secret
                     acked.used_steps[(pool, name)] = step
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, KeyError):
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, KeyError) as e:
             # The server went away (the kill) or refused: that write was not acknowledged.
+            if errors is not None:
+                errors.append(e)
             if stop.wait(0.05):
                 return
 
