@@ -61,6 +61,8 @@ FRONT_END_ERRORS = [
     ("InvalidSignatureException", 400),
     ("UnrecognizedClientException", 400),
     ("RequestEntityTooLargeException", 413),
+    # Ours: a request body that stalls past the read timeout (AWS's front end answers 408 too).
+    ("RequestTimeoutException", 408),
 ]
 
 RUST_KEYWORDS = {

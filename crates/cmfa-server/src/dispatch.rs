@@ -126,7 +126,7 @@ async fn run(state: &AppState, op: Operation, parts: &http::request::Parts, body
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let bytes = crate::body::read(body, state.max_body_bytes, content_length).await?;
+    let bytes = crate::body::read(body, &state.edge, content_length).await?;
 
     let region = match &state.auth {
         AuthMode::SigV4(creds) if !op.is_public() => {
@@ -318,7 +318,7 @@ mod tests {
             auth: crate::AuthMode::None,
             clock,
             default_region: "us-east-1".into(),
-            max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
+            edge: Default::default(),
             test_routes: false,
             faults: Default::default(),
             metrics: Default::default(),

@@ -5,7 +5,9 @@
 //! - `dispatch`: `X-Amz-Target` → [`cmfa_wire::Operation`] → caller check → body → validation →
 //!   the domain operation → JSON.
 //! - `error`: [`ApiError`], the one place a failure becomes `{"__type","message"}` plus headers.
-//! - `body`: reading a bounded body without ever dropping the connection on the client.
+//! - `body`: reading a bounded body, on a deadline, without ever dropping the connection on the
+//!   client.
+//! - [`listen`]: the accept loop, with header and body deadlines and a connection cap.
 //! - [`sigv4`]: opt-in signature verification for IAM operations.
 //! - `extra`: JWKS/OpenID discovery per pool, and the project's own routes under
 //!   `/_cognito-mfa/` (health, metrics, outbox, faults, reset, the passkey demo page; also moto's `/moto-api/reset`).
@@ -18,20 +20,20 @@ pub mod dispatch;
 mod error;
 mod extra;
 pub mod faults;
+pub mod listen;
 pub mod metrics;
 pub mod sigv4;
 pub mod throttle;
 
 pub use error::ApiError;
 pub use faults::Faults;
+pub use listen::{DEFAULT_MAX_BODY_BYTES, Edge, serve};
 pub use metrics::Metrics;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
 use cmfa_core::{Clock, Service};
-use std::future::Future;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 
 /// How IAM operations are authenticated.
 #[derive(Clone, Default)]
@@ -51,8 +53,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Region for requests that carry no SigV4 credential scope.
     pub default_region: Arc<str>,
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
+    /// Body size, read deadlines and the connection cap.
+    pub edge: Edge,
     /// Serve the routes for test suites: recorded messages with their codes
     /// (`/_cognito-mfa/outbox`), fault injection (`/_cognito-mfa/faults`) and the wipes
     /// (`/_cognito-mfa/reset`, `/moto-api/reset`). Off, they answer as unknown routes.
@@ -64,9 +66,6 @@ pub struct AppState {
     /// Request-rate quotas (`--throttle aws`; off by default).
     pub throttle: Arc<throttle::Throttle>,
 }
-
-/// Bodies above this are refused; the largest member the model allows is 131,072 characters.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The router: `POST /` for the API, `OPTIONS /` for CORS preflights, and `/_cognito-mfa/*`.
 pub fn app(state: AppState) -> Router {
@@ -104,13 +103,4 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(extra::not_found)
         .with_state(state)
-}
-
-/// Serves `app(state)` on `listener` until `shutdown` completes, then drains in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }

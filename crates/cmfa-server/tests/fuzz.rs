@@ -108,7 +108,7 @@ fn state() -> AppState {
         auth: AuthMode::None,
         clock,
         default_region: "us-east-1".into(),
-        max_body_bytes: cmfa_server::DEFAULT_MAX_BODY_BYTES,
+        edge: Default::default(),
         test_routes: true,
         faults: Default::default(),
         metrics: Default::default(),

@@ -79,7 +79,7 @@ impl TestServer {
             auth: opts.auth,
             clock,
             default_region: region,
-            max_body_bytes: cmfa_server::DEFAULT_MAX_BODY_BYTES,
+            edge: Default::default(),
             test_routes: !opts.no_test_routes,
             faults: Default::default(),
             metrics: Default::default(),

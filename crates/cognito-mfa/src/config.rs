@@ -133,6 +133,13 @@ pub(crate) struct ServeArgs {
     /// Largest request body accepted, in bytes. [default: 1048576]
     #[arg(long, env = "COGNITO_MFA_MAX_BODY_BYTES")]
     pub(crate) max_body_bytes: Option<usize>,
+    /// Seconds a request's headers, then its body, may take to arrive; also how long an idle
+    /// keep-alive connection stays open. [default: 60]
+    #[arg(long, env = "COGNITO_MFA_READ_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) read_timeout: Option<u64>,
+    /// Connections served at once; more wait in the listen backlog. [default: 4096]
+    #[arg(long, env = "COGNITO_MFA_MAX_CONNECTIONS")]
+    pub(crate) max_connections: Option<usize>,
     /// SQLite commit durability. [default: normal]
     #[arg(long, env = "COGNITO_MFA_SQLITE_SYNCHRONOUS", value_enum)]
     pub(crate) sqlite_synchronous: Option<SyncKind>,
@@ -200,6 +207,8 @@ struct FileConfig {
     auth: Option<AuthKind>,
     credentials_file: Option<PathBuf>,
     max_body_bytes: Option<usize>,
+    read_timeout: Option<u64>,
+    max_connections: Option<usize>,
     sqlite_synchronous: Option<SyncKind>,
     password_hash: Option<HashKind>,
     #[serde(alias = "outbox_http")]
@@ -259,7 +268,8 @@ pub(crate) struct Config {
     pub(crate) public_url: Option<String>,
     pub(crate) auth: AuthKind,
     pub(crate) credentials_file: Option<PathBuf>,
-    pub(crate) max_body_bytes: usize,
+    /// Body size, read deadlines and the connection cap.
+    pub(crate) edge: cmfa_server::Edge,
     pub(crate) sqlite_synchronous: SyncKind,
     pub(crate) password_hash: HashKind,
     pub(crate) test_routes: bool,
@@ -308,10 +318,23 @@ impl Config {
             public_url: args.public_url.or(file.public_url),
             auth: args.auth.or(file.auth).unwrap_or_default(),
             credentials_file: args.credentials_file.or(file.credentials_file),
-            max_body_bytes: args
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(cmfa_server::DEFAULT_MAX_BODY_BYTES),
+            edge: {
+                let default = cmfa_server::Edge::default();
+                cmfa_server::Edge {
+                    max_body_bytes: args
+                        .max_body_bytes
+                        .or(file.max_body_bytes)
+                        .unwrap_or(default.max_body_bytes),
+                    read_timeout: args
+                        .read_timeout
+                        .or(file.read_timeout)
+                        .map_or(default.read_timeout, std::time::Duration::from_secs),
+                    max_connections: args
+                        .max_connections
+                        .or(file.max_connections)
+                        .unwrap_or(default.max_connections),
+                }
+            },
             sqlite_synchronous: args.sqlite_synchronous.or(file.sqlite_synchronous).unwrap_or_default(),
             password_hash: args.password_hash.or(file.password_hash).unwrap_or_default(),
             test_routes: args
@@ -368,8 +391,14 @@ impl Config {
         {
             bail!("region must look like us-east-1, got {:?}", cfg.region);
         }
-        if cfg.max_body_bytes < 1024 {
+        if cfg.edge.max_body_bytes < 1024 {
             bail!("max body bytes must be at least 1024");
+        }
+        if cfg.edge.read_timeout.is_zero() {
+            bail!("read timeout must be at least 1 second");
+        }
+        if cfg.edge.max_connections == 0 {
+            bail!("max connections must be at least 1");
         }
         if let (Some(_), Some((_, channels))) = (&cfg.smtp, &cfg.webhook)
             && channels.email()

@@ -138,7 +138,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         auth,
         clock,
         default_region: cfg.region.clone().into(),
-        max_body_bytes: cfg.max_body_bytes,
+        edge: cfg.edge.clone(),
         test_routes: cfg.test_routes,
         faults: Default::default(),
         metrics,

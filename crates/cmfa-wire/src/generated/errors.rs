@@ -73,11 +73,12 @@ pub enum ErrorCode {
     InvalidSignatureException,
     UnrecognizedClientException,
     RequestEntityTooLargeException,
+    RequestTimeoutException,
 }
 
 impl ErrorCode {
     /// Every error code, the model's in name order, then the front end's.
-    pub const ALL: [ErrorCode; 67] = [
+    pub const ALL: [ErrorCode; 68] = [
         ErrorCode::AccessDeniedException,
         ErrorCode::AliasExistsException,
         ErrorCode::CachedCIMDURLDoesNotExistException,
@@ -145,6 +146,7 @@ impl ErrorCode {
         ErrorCode::InvalidSignatureException,
         ErrorCode::UnrecognizedClientException,
         ErrorCode::RequestEntityTooLargeException,
+        ErrorCode::RequestTimeoutException,
     ];
 
     /// Parses a `__type` name; `None` for anything not in [`ErrorCode::ALL`].
@@ -217,6 +219,7 @@ impl ErrorCode {
             "InvalidSignatureException" => Some(ErrorCode::InvalidSignatureException),
             "UnrecognizedClientException" => Some(ErrorCode::UnrecognizedClientException),
             "RequestEntityTooLargeException" => Some(ErrorCode::RequestEntityTooLargeException),
+            "RequestTimeoutException" => Some(ErrorCode::RequestTimeoutException),
             _ => None,
         }
     }
@@ -291,6 +294,7 @@ impl ErrorCode {
             ErrorCode::InvalidSignatureException => "InvalidSignatureException",
             ErrorCode::UnrecognizedClientException => "UnrecognizedClientException",
             ErrorCode::RequestEntityTooLargeException => "RequestEntityTooLargeException",
+            ErrorCode::RequestTimeoutException => "RequestTimeoutException",
         }
     }
 
@@ -365,6 +369,7 @@ impl ErrorCode {
             ErrorCode::InvalidSignatureException => 400,
             ErrorCode::UnrecognizedClientException => 400,
             ErrorCode::RequestEntityTooLargeException => 413,
+            ErrorCode::RequestTimeoutException => 408,
         }
     }
 
@@ -438,6 +443,7 @@ impl ErrorCode {
             ErrorCode::InvalidSignatureException => "InvalidSignatureException:",
             ErrorCode::UnrecognizedClientException => "UnrecognizedClientException:",
             ErrorCode::RequestEntityTooLargeException => "RequestEntityTooLargeException:",
+            ErrorCode::RequestTimeoutException => "RequestTimeoutException:",
         }
     }
 }
