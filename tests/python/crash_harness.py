@@ -199,9 +199,14 @@ def main() -> int:
         out = run(a.cycles, a.store, Path(d))
     print(f"{a.store}: {out['cycles']} kill -9 cycles, {out['pools']} pools, {out['users']} users "
           f"({out['enrolled']} with TOTP) acknowledged; lost or wrong: {len(out['problems'])}")
-    for line in out["problems"]:
+    return report_problems(out["problems"])
+
+
+def report_problems(problems: list[str]) -> int:
+    """Prints each problem; the exit status (1 when there are any)."""
+    for line in problems:
         print("  " + line)
-    return 1 if out["problems"] else 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -206,9 +206,7 @@ def main() -> int:
           f"({out['enrolled']} with TOTP) acknowledged; {out['outage_calls']} probe calls during outages "
           f"(slowest answer {out['slowest_outage_answer'] * 1000:.0f} ms), {out['writer_errors']} writer calls "
           f"refused; slowest recovery {out['slowest_recovery'] * 1000:.0f} ms; problems: {len(out['problems'])}")
-    for line in out["problems"]:
-        print("  " + line)
-    return 1 if out["problems"] else 0
+    return crash_harness.report_problems(out["problems"])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 
 mod api;
 mod load;
+mod scale;
 mod scenarios;
 
 use anyhow::{Context, bail};
@@ -36,6 +37,9 @@ enum ScenarioName {
     Getuser,
     /// ListUsers with `email = "…"` and then `email ^= "…"` filters over --users seeded users.
     Listusers,
+    /// GetUser, TOTP sign-in and ListUsers at each of --sizes users in one pool, as ratios to
+    /// the smallest (--users TOTP users are active; the rest are seeded).
+    Scale,
     /// One default Argon2id verification in-process, on 1 and on 2 threads (no server).
     HashOnly,
     /// One RS256 token signature in-process, on 1 and on 2 threads (no server).
@@ -54,6 +58,7 @@ impl ScenarioName {
             ScenarioName::SigninPasskey => "signin-passkey",
             ScenarioName::Getuser => "getuser",
             ScenarioName::Listusers => "listusers",
+            ScenarioName::Scale => "scale",
             ScenarioName::HashOnly => "hash-only",
             ScenarioName::SignOnly => "sign-only",
             ScenarioName::HandoffOnly => "handoff-only",
@@ -68,6 +73,7 @@ impl ScenarioName {
             | ScenarioName::SigninPasskey => 1_000,
             ScenarioName::SigninTotp => 36_000,
             ScenarioName::Listusers => 100_000,
+            ScenarioName::Scale => 700,
             ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::HandoffOnly => 0,
         }
     }
@@ -102,6 +108,9 @@ struct Args {
     /// The users' password (must satisfy the default pool policy).
     #[arg(long, default_value = "Bench-Passw0rd!")]
     password: String,
+    /// Pool sizes for the scale scenario, smallest first.
+    #[arg(long, value_delimiter = ',', default_value = "1000,100000,1000000")]
+    sizes: Vec<usize>,
     /// Name in the BENCH_RESULT line (default: the scenario's).
     #[arg(long)]
     label: Option<String>,
@@ -276,7 +285,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         ScenarioName::Listusers => {
             let t = Instant::now();
-            scenarios::seed_users(&api, &pool_id, &pw, users, conns).await?;
+            scenarios::seed_users(&api, &pool_id, &pw, 0..users, conns).await?;
             let seed_s = t.elapsed().as_secs_f64();
             eprintln!(
                 "   seeded {users} users in {seed_s:.1} s ({:.0} AdminCreateUser/s)",
@@ -307,6 +316,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 );
             }
         }
+        ScenarioName::Scale => scale::run(api, pool_id, &args, users).await?,
         ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::HandoffOnly => unreachable!("handled in main"),
     }
     Ok(())

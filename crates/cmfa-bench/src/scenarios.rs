@@ -508,17 +508,20 @@ impl Scenario for ListUsers {
     }
 }
 
-/// Seeds `n` users with emails (AdminCreateUser, MessageAction SUPPRESS).
+/// Seeds users `u{i}` with emails `seeded_email(i)` for each i in `users` (AdminCreateUser,
+/// MessageAction SUPPRESS).
 pub(crate) async fn seed_users(
     api: &Api,
     pool_id: &str,
     password: &str,
-    n: usize,
+    users: std::ops::Range<usize>,
     concurrency: usize,
 ) -> anyhow::Result<()> {
     let (api, pool_id, password) = (api.clone(), Arc::<str>::from(pool_id), Arc::<str>::from(password));
-    parallel(n, concurrency, "seeding users", move |i| {
+    let from = users.start;
+    parallel(users.len(), concurrency, "seeding users", move |i| {
         let (api, pool_id, password) = (api.clone(), pool_id.clone(), password.clone());
+        let i = from + i;
         async move {
             api.admin_create_user(&pool_id, &format!("u{i:06}"), Some(&seeded_email(i)), Some(&password))
                 .await
