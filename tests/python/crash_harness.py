@@ -179,6 +179,11 @@ def _cycles(cycles, args, acked, data, base, writers, load_secs, problems) -> No
         for t in threads:
             t.start()
         time.sleep(random.uniform(*load_secs))
+        # On a slow or busy machine a short load may not reach an enrolment; keep the load on
+        # until one has been acknowledged, so every run checks an authenticator too.
+        deadline = time.monotonic() + 15
+        while not any(acked.users.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         srv.kill()  # SIGKILL, mid-write
         stop.set()
         for t in threads:
