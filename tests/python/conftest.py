@@ -234,6 +234,13 @@ def server_factory(tmp_path) -> Iterator[Callable[..., ServerProcess]]:
 # --------------------------------------------------------------------------------------
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def make_client(
     srv: ServerProcess | str,
     region: str = "us-east-1",

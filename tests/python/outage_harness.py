@@ -19,10 +19,10 @@ Full run: `python3 tests/python/outage_harness.py --cycles 10`; test_outage.py r
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +34,7 @@ import botocore.exceptions
 
 sys.path.insert(0, str(Path(__file__).parent))
 import crash_harness  # noqa: E402
-from conftest import ServerProcess  # noqa: E402
+from conftest import ServerProcess, free_port  # noqa: E402
 
 # A call during the outage must be answered within this (the client's read timeout is 10 s).
 FAIL_FAST_SECS = 2.0
@@ -42,6 +42,7 @@ FAIL_FAST_SECS = 2.0
 RECOVER_SECS = 15.0
 
 
+@functools.cache
 def postgres_bin(name: str) -> str:
     """A PostgreSQL server binary: pg_config's bindir, else the newest Debian install."""
     try:
@@ -54,12 +55,6 @@ def postgres_bin(name: str) -> str:
     if not found:
         raise RuntimeError(f"no PostgreSQL {name} binary (install postgresql)")
     return found[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PrivatePostgres:

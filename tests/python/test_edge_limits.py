@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -23,8 +24,7 @@ TARGET = "AWSCognitoIdentityProviderService.ListUserPools"
 
 
 def connect(srv) -> socket.socket:
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=15)
-    return s
+    return socket.create_connection(("127.0.0.1", srv.port), timeout=15)
 
 
 def closed_after(s: socket.socket) -> tuple[float, bytes]:
@@ -114,6 +114,22 @@ def stall_flood(srv, n: int, stop: threading.Event, opened: list) -> None:
             s.close()
 
 
+@contextlib.contextmanager
+def flooding(srv, n: int):
+    """Runs `stall_flood` with `n` connections for the body of the `with` (after a second for
+    it to build up); yields the list that counts the connections it opened."""
+    stop = threading.Event()
+    opened: list = []
+    t = threading.Thread(target=stall_flood, args=(srv, n, stop, opened), daemon=True)
+    t.start()
+    time.sleep(1.0)
+    try:
+        yield opened
+    finally:
+        stop.set()
+        t.join(timeout=20)
+
+
 BODY = b'{"MaxResults": 1}'
 HEADERS = {"X-Amz-Target": TARGET, "Content-Type": "application/x-amz-json-1.1"}
 
@@ -131,19 +147,13 @@ def run_flood(srv, flood: int, calls: int) -> tuple[list[float], int]:
     requests while it runs; their latencies, and how many flood connections were opened."""
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
     call(conn)
-    stop = threading.Event()
-    opened: list = []
-    t = threading.Thread(target=stall_flood, args=(srv, flood, stop, opened), daemon=True)
-    t.start()
-    time.sleep(1.0)
     lat = []
     try:
-        for _ in range(calls):
-            lat.append(call(conn))
-            time.sleep(0.01)  # well under the idle timeout, so the connection stays open
+        with flooding(srv, flood) as opened:
+            for _ in range(calls):
+                lat.append(call(conn))
+                time.sleep(0.01)  # well under the idle timeout, so the connection stays open
     finally:
-        stop.set()
-        t.join(timeout=20)
         conn.close()
     return lat, len(opened)
 
@@ -154,17 +164,10 @@ def test_a_flood_of_stalled_connections_does_not_starve_served_ones(server_facto
     assert opened >= 800, opened
     assert statistics.median(lat) < 0.1 and max(lat) < 2.0, (statistics.median(lat), max(lat))
     # Under the cap, new connections are served during a flood too.
-    stop = threading.Event()
-    t = threading.Thread(target=stall_flood, args=(srv, 800, stop, []), daemon=True)
-    t.start()
-    time.sleep(1.0)
-    try:
+    with flooding(srv, 800):
         t0 = time.monotonic()
         assert "UserPools" in make_client(srv.url).list_user_pools(MaxResults=1)
         assert time.monotonic() - t0 < 2.0
-    finally:
-        stop.set()
-        t.join(timeout=20)
 
 
 def test_past_the_connection_cap_a_served_connection_keeps_its_place(server_factory):

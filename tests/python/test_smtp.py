@@ -12,7 +12,6 @@ import email.policy
 import json
 import queue
 import re
-import socket
 import threading
 import time
 import uuid
@@ -22,15 +21,10 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from conftest import make_client, unique_name
+from conftest import free_port, make_client, unique_name
 
 PASSWORD = "Passw0rd!Passw0rd"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SmtpCapture:
