@@ -13,6 +13,7 @@ mod scenarios;
 use anyhow::{Context, bail};
 use api::Api;
 use clap::{Parser, ValueEnum};
+use cmfa_core::auth::srp;
 use cmfa_core::auth::tokens::{Claims, SigningKey};
 use cmfa_core::user::password::{HashCost, PasswordRecord};
 use load::{Report, percentile};
@@ -44,6 +45,10 @@ enum ScenarioName {
     HashOnly,
     /// One RS256 token signature in-process, on 1 and on 2 threads (no server).
     SignOnly,
+    /// SRP-6a's modular exponentiations in-process (no server): a password verifier (`g^x`, as
+    /// AdminCreateUser, SignUp and every password change compute it) and a server ephemeral
+    /// (`k·v + g^b`, the first step of USER_SRP_AUTH), on 1 and on 2 threads.
+    SrpOnly,
     /// The hand-off of an empty job to the server's compute pool and back (no server): one
     /// request at a time, then --connections at once.
     HandoffOnly,
@@ -61,6 +66,7 @@ impl ScenarioName {
             ScenarioName::Scale => "scale",
             ScenarioName::HashOnly => "hash-only",
             ScenarioName::SignOnly => "sign-only",
+            ScenarioName::SrpOnly => "srp-only",
             ScenarioName::HandoffOnly => "handoff-only",
         }
     }
@@ -74,7 +80,7 @@ impl ScenarioName {
             ScenarioName::SigninTotp => 36_000,
             ScenarioName::Listusers => 100_000,
             ScenarioName::Scale => 700,
-            ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::HandoffOnly => 0,
+            ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::SrpOnly | ScenarioName::HandoffOnly => 0,
         }
     }
 }
@@ -142,6 +148,7 @@ fn main() -> anyhow::Result<()> {
     match args.scenario {
         ScenarioName::HashOnly => return hash_only(&args),
         ScenarioName::SignOnly => return sign_only(&args),
+        ScenarioName::SrpOnly => return srp_only(&args),
         ScenarioName::HandoffOnly => return handoff_only(&args),
         _ => {}
     }
@@ -317,7 +324,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         ScenarioName::Scale => scale::run(api, pool_id, &args, users).await?,
-        ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::HandoffOnly => unreachable!("handled in main"),
+        ScenarioName::HashOnly | ScenarioName::SignOnly | ScenarioName::SrpOnly | ScenarioName::HandoffOnly => {
+            unreachable!("handled in main")
+        }
     }
     Ok(())
 }
@@ -437,6 +446,35 @@ fn sign_only(args: &Args) -> anyhow::Result<()> {
     in_process(&label, "RS256 signatures (RSA-2048, aws-lc-rs)", args.duration, || {
         assert!(!key.sign(&claims).is_empty());
     });
+    Ok(())
+}
+
+/// The cost of SRP-6a's exponentiations in the 3072-bit group: a password verifier (one `g^x`)
+/// and a server ephemeral (`k·v + g^b`), on 1 and then on 2 threads, `--duration` each.
+fn srp_only(args: &Args) -> anyhow::Result<()> {
+    let label = args.label.clone().unwrap_or_else(|| "srp-only".into());
+    let pool_id = "us-east-1_bench";
+    let verifier = srp::make_verifier(pool_id, "bench-user", &args.password);
+    in_process(
+        &format!("{label}-verifier"),
+        "password verifiers (g^x)",
+        args.duration,
+        || {
+            assert!(
+                !srp::make_verifier(pool_id, "bench-user", &args.password)
+                    .verifier_hex
+                    .is_empty()
+            );
+        },
+    );
+    in_process(
+        &format!("{label}-start"),
+        "server ephemerals (k·v + g^b)",
+        args.duration,
+        || {
+            assert!(!srp::start(&verifier).big_b_hex.is_empty());
+        },
+    );
     Ok(())
 }
 
