@@ -11,7 +11,8 @@
 //! order (write-through). A reader that missed fills the cache only if no user or session write
 //! was applied between the start of its read and its fill (the `epoch`), so a slow reader can
 //! never put back a row that a newer commit replaced or deleted. Evicting an entry is always
-//! safe: the next read goes to the database.
+//! safe: the next read goes to the database. Users are evicted by generation (see [`Users`]), so
+//! the ones in use stay cached however many others are written or read.
 
 use cmfa_core::auth::session::AuthSession;
 use cmfa_core::user::User;
@@ -25,11 +26,93 @@ const CAPACITY: usize = 65_536;
 struct Inner {
     /// Bumped by every applied write; see the module notes.
     epoch: u64,
-    /// pool id -> user key -> user.
-    users: HashMap<String, HashMap<String, Arc<User>>>,
-    user_count: usize,
+    users: Users,
     /// session id -> (session, used).
     sessions: HashMap<String, (Arc<AuthSession>, bool)>,
+}
+
+/// pool id -> user key -> user.
+type ByPool = HashMap<String, HashMap<String, Arc<User>>>;
+
+/// The cached users, in two generations: `young` takes every user read or written, and when it
+/// holds half the capacity it becomes `old` and the previous `old` is dropped whole. A hit in
+/// `old` moves the user back to `young`, so a user in use survives every turn and the ones not
+/// used for a generation are the ones that go (an approximation of least-recently-used, with
+/// no per-entry bookkeeping). A user is in at most one of the two.
+#[derive(Default)]
+struct Users {
+    young: ByPool,
+    young_len: usize,
+    old: ByPool,
+    old_len: usize,
+}
+
+impl Users {
+    fn get(&mut self, pool_id: &str, key: &str) -> Option<Arc<User>> {
+        if let Some(u) = self.young.get(pool_id).and_then(|m| m.get(key)) {
+            return Some(u.clone());
+        }
+        let u = remove(&mut self.old, &mut self.old_len, pool_id, key)?;
+        self.put_young(key, u.clone());
+        Some(u)
+    }
+
+    /// Caches `user` under `key`; returns a generation to drop once the lock is released.
+    fn put(&mut self, key: &str, user: Arc<User>) -> Option<ByPool> {
+        remove(&mut self.old, &mut self.old_len, &user.pool_id, key);
+        self.put_young(key, user)
+    }
+
+    fn put_young(&mut self, key: &str, user: Arc<User>) -> Option<ByPool> {
+        let pool = match self.young.get_mut(user.pool_id.as_str()) {
+            Some(m) => m,
+            None => self.young.entry(user.pool_id.clone()).or_default(),
+        };
+        if pool.insert(key.to_owned(), user).is_none() {
+            self.young_len += 1;
+        }
+        if self.young_len < CAPACITY / 2 {
+            return None;
+        }
+        self.old_len = std::mem::replace(&mut self.young_len, 0);
+        Some(std::mem::replace(&mut self.old, std::mem::take(&mut self.young)))
+    }
+
+    fn get_mut(&mut self, pool_id: &str, key: &str) -> Option<&mut Arc<User>> {
+        match self.young.get_mut(pool_id).and_then(|m| m.get_mut(key)) {
+            Some(u) => Some(u),
+            None => self.old.get_mut(pool_id).and_then(|m| m.get_mut(key)),
+        }
+    }
+
+    fn remove(&mut self, pool_id: &str, key: &str) {
+        remove(&mut self.young, &mut self.young_len, pool_id, key);
+        remove(&mut self.old, &mut self.old_len, pool_id, key);
+    }
+
+    fn remove_pool(&mut self, pool_id: &str) {
+        if let Some(m) = self.young.remove(pool_id) {
+            self.young_len -= m.len();
+        }
+        if let Some(m) = self.old.remove(pool_id) {
+            self.old_len -= m.len();
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.young_len + self.old_len
+    }
+}
+
+fn remove(map: &mut ByPool, len: &mut usize, pool_id: &str, key: &str) -> Option<Arc<User>> {
+    let users = map.get_mut(pool_id)?;
+    let u = users.remove(key)?;
+    *len -= 1;
+    if users.is_empty() {
+        map.remove(pool_id);
+    }
+    Some(u)
 }
 
 /// The cache; cheap to share between the store and its writer's post-commit steps.
@@ -48,9 +131,9 @@ impl Hot {
 
     /// The cached user, or a ticket for filling it after reading the database.
     pub(super) fn user(&self, pool_id: &str, key: &str) -> Result<Arc<User>, Ticket> {
-        let g = self.lock();
-        match g.users.get(pool_id).and_then(|m| m.get(key)) {
-            Some(u) => Ok(u.clone()),
+        let mut g = self.lock();
+        match g.users.get(pool_id, key) {
+            Some(u) => Ok(u),
             None => Err(Ticket(g.epoch)),
         }
     }
@@ -59,7 +142,9 @@ impl Hot {
     pub(super) fn fill_user(&self, ticket: Ticket, key: &str, user: &User) {
         let mut g = self.lock();
         if g.epoch == ticket.0 {
-            g.put_user(key, Arc::new(user.clone()));
+            let dropped = g.users.put(key, Arc::new(user.clone()));
+            drop(g);
+            drop(dropped);
         }
     }
 
@@ -67,7 +152,9 @@ impl Hot {
     pub(super) fn wrote_user(&self, key: &str, user: Arc<User>) {
         let mut g = self.lock();
         g.epoch += 1;
-        g.put_user(key, user);
+        let dropped = g.users.put(key, user);
+        drop(g);
+        drop(dropped);
     }
 
     /// After a commit that changed a user's group memberships (which leaves its record and
@@ -75,7 +162,7 @@ impl Hot {
     pub(super) fn set_groups(&self, pool_id: &str, key: &str, groups: Vec<String>) {
         let mut g = self.lock();
         g.epoch += 1;
-        if let Some(u) = g.users.get_mut(pool_id).and_then(|m| m.get_mut(key)) {
+        if let Some(u) = g.users.get_mut(pool_id, key) {
             Arc::make_mut(u).groups = groups;
         }
     }
@@ -84,20 +171,14 @@ impl Hot {
     pub(super) fn deleted_user(&self, pool_id: &str, key: &str) {
         let mut g = self.lock();
         g.epoch += 1;
-        if let Some(m) = g.users.get_mut(pool_id)
-            && m.remove(key).is_some()
-        {
-            g.user_count -= 1;
-        }
+        g.users.remove(pool_id, key);
     }
 
     /// After a commit that deleted a pool (and, by cascade, its users and sessions).
     pub(super) fn deleted_pool(&self, pool_id: &str) {
         let mut g = self.lock();
         g.epoch += 1;
-        if let Some(m) = g.users.remove(pool_id) {
-            g.user_count -= m.len();
-        }
+        g.users.remove_pool(pool_id);
         g.sessions.retain(|_, (s, _)| s.pool_id != pool_id);
     }
 
@@ -105,9 +186,10 @@ impl Hot {
     pub(super) fn clear(&self) {
         let mut g = self.lock();
         g.epoch += 1;
-        g.users.clear();
-        g.user_count = 0;
+        let dropped = std::mem::take(&mut g.users);
         g.sessions.clear();
+        drop(g);
+        drop(dropped);
     }
 
     /// The cached session and whether it was used, or a ticket for filling it.
@@ -156,34 +238,6 @@ pub(super) fn with_groups(user: Arc<User>, groups: &[String]) -> Arc<User> {
 }
 
 impl Inner {
-    fn put_user(&mut self, key: &str, user: Arc<User>) {
-        if self.user_count >= CAPACITY {
-            self.evict_user();
-        }
-        let pool = match self.users.get_mut(user.pool_id.as_str()) {
-            Some(m) => m,
-            None => self.users.entry(user.pool_id.clone()).or_default(),
-        };
-        if pool.insert(key.to_owned(), user).is_none() {
-            self.user_count += 1;
-        }
-    }
-
-    /// Drops one cached user (any): the cache only has to stay bounded.
-    fn evict_user(&mut self) {
-        let Some((pool, m)) = self.users.iter_mut().find(|(_, m)| !m.is_empty()) else {
-            return;
-        };
-        if let Some(k) = m.keys().next().cloned() {
-            m.remove(&k);
-            self.user_count -= 1;
-        }
-        if m.is_empty() {
-            let pool = pool.clone();
-            self.users.remove(&pool);
-        }
-    }
-
     fn put_session(&mut self, session: Arc<AuthSession>, used: bool) {
         if self.sessions.len() >= CAPACITY {
             // Sessions are short-lived: drop the expired ones, or else the oldest half by expiry.
@@ -259,7 +313,7 @@ mod tests {
         hot.fill_user(ticket, "bob", &user("q", "bob", 1));
         assert!(hot.user("p", "alice").is_err());
         assert!(hot.user("q", "bob").is_err(), "a read from before the reset came back");
-        assert_eq!(hot.lock().user_count, 0);
+        assert_eq!(hot.lock().users.len(), 0);
     }
 
     #[test]
@@ -290,13 +344,50 @@ mod tests {
     }
 
     #[test]
+    fn a_few_active_users_stay_cached_while_many_others_pass_through() {
+        // A pool far larger than the cache: every user written once (as a bulk load does), then a
+        // hundred of them read over and over, each miss filled as the store does.
+        // Between rounds, more users are written than the cache holds, so generations turn.
+        let hot = Hot::default();
+        let mut seeded = 0;
+        let mut seed = |n: usize| {
+            for i in seeded..seeded + n {
+                hot.wrote_user(&format!("seed{i}"), Arc::new(user("p", &format!("seed{i}"), 1)));
+            }
+            seeded += n;
+        };
+        seed(CAPACITY * 3 / 2);
+        let active: Vec<String> = (0..100).map(|i| format!("active{i}")).collect();
+        let mut misses_after_warm_up = 0;
+        for round in 0..6 {
+            if round > 1 {
+                seed(CAPACITY / 3);
+            }
+            for name in &active {
+                if let Err(ticket) = hot.user("p", name) {
+                    hot.fill_user(ticket, name, &user("p", name, 1));
+                    if round > 0 {
+                        misses_after_warm_up += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            misses_after_warm_up, 0,
+            "active users were evicted by each other's fills"
+        );
+    }
+
+    #[test]
     fn stays_bounded() {
         let hot = Hot::default();
         for i in 0..CAPACITY + 10 {
             hot.wrote_user(&format!("u{i}"), Arc::new(user("p", &format!("u{i}"), 1)));
         }
         let g = hot.lock();
-        assert_eq!(g.user_count, CAPACITY);
-        assert_eq!(g.users.values().map(HashMap::len).sum::<usize>(), CAPACITY);
+        let counted = |m: &ByPool| m.values().map(HashMap::len).sum::<usize>();
+        assert!(g.users.len() <= CAPACITY);
+        assert_eq!(counted(&g.users.young) + counted(&g.users.old), g.users.len());
+        assert!(g.users.len() >= CAPACITY / 2, "a turn keeps the previous generation");
     }
 }
