@@ -46,6 +46,10 @@ pub trait Outbox: Send + Sync + 'static {
     /// Marks a message delivered, or schedules another attempt at `retry_at` ([`NEVER_RETRY`]:
     /// given up).
     async fn settle_outbound(&self, id: i64, delivered_at: Option<f64>, retry_at: f64) -> StoreResult<()>;
+
+    /// How many messages still wait for delivery: undelivered and not given up (due now,
+    /// claimed by a worker, or waiting to retry).
+    async fn outbound_backlog(&self) -> StoreResult<u64>;
 }
 
 #[async_trait]

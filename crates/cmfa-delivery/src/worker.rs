@@ -70,7 +70,14 @@ pub struct Worker {
     transports: Transports,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
+    backlog: Option<BacklogReport>,
 }
+
+/// Told how many messages wait for delivery (see [`Worker::reporting_backlog`]).
+pub type BacklogReport = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// How often the worker counts its backlog, at most.
+const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -97,6 +104,22 @@ impl Worker {
             transports,
             clock,
             policy: RetryPolicy::default(),
+            backlog: None,
+        }
+    }
+
+    /// Counts the messages still waiting (undelivered, not given up) after a pass, at most once
+    /// a second, and tells `report`.
+    pub fn reporting_backlog(mut self, report: BacklogReport) -> Self {
+        self.backlog = Some(report);
+        self
+    }
+
+    async fn report_backlog(&self) {
+        let Some(report) = &self.backlog else { return };
+        match self.store.outbound_backlog().await {
+            Ok(n) => report(n),
+            Err(e) => tracing::debug!(error = %e, "cannot count the delivery backlog"),
         }
     }
 
@@ -116,7 +139,12 @@ impl Worker {
             sms = self.transports.sms.name(),
             "delivery worker started"
         );
+        let mut counted_at: Option<tokio::time::Instant> = None;
         loop {
+            if counted_at.is_none_or(|t| t.elapsed() >= BACKLOG_EVERY) {
+                self.report_backlog().await;
+                counted_at = Some(tokio::time::Instant::now());
+            }
             let pass = self.pass();
             tokio::pin!(pass);
             let outcome = tokio::select! {
@@ -389,6 +417,30 @@ mod tests {
         let e = &f.outbox().await[0];
         assert_eq!((e.delivered_at, e.attempts), (None, 3));
         assert_eq!(e.message.body, "code", "still readable in the outbox");
+    }
+
+    #[tokio::test]
+    async fn the_backlog_counts_what_still_waits_and_not_what_was_given_up() {
+        let mut f = Fixture::new().await;
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let w = f
+            .worker(RetryPolicy {
+                max_attempts: 2,
+                ..RetryPolicy::default()
+            })
+            .reporting_backlog(Arc::new(move |n| sink.lock().unwrap().push(n)));
+        f.enqueue(Channel::Email, "one").await;
+        f.enqueue(Channel::Sms, "two").await;
+        f.enqueue(Channel::Sms, "three").await;
+        w.report_backlog().await;
+        f.sms.fail_next(usize::MAX, false);
+        w.pass().await.unwrap(); // email delivered; both SMS wait to retry
+        w.report_backlog().await;
+        f.clock.advance(1000.0);
+        w.pass().await.unwrap(); // both SMS given up
+        w.report_backlog().await;
+        assert_eq!(*seen.lock().unwrap(), [3, 2, 0]);
     }
 
     #[tokio::test]

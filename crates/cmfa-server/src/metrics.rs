@@ -4,8 +4,9 @@
 //! Dispatch reports every call here: its operation, how it ended (`ok` or the error's
 //! `__type`) and how long it took; for the sign-in operations also what the answer asked for
 //! next (a `ChallengeName`, or `tokens`), read from the response body, so the domain needs no
-//! hook. The binary reports each delivery attempt ([`Metrics::record_delivery`]) and adds the
-//! process's own figures as a collector. Labels only ever hold names from a closed set
+//! hook. The binary reports each delivery attempt ([`Metrics::record_delivery`]), the delivery
+//! backlog and every database call's duration, and adds the process's own figures as a
+//! collector. Labels only ever hold names from a closed set
 //! (operations, error types, challenge names, channels): never a pool, client or user id, a
 //! username or anything secret, so a scrape is safe to share and its size stays bounded.
 
@@ -18,6 +19,7 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use std::time::Duration;
@@ -30,6 +32,17 @@ pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CON
 const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// Database call buckets, in seconds: from a reader's point lookup (tens of microseconds) to a
+/// write stuck behind a checkpoint or an unreachable database.
+const STORE_BUCKETS: [f64; 13] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
+];
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreLabels {
+    kind: &'static str,
+}
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -55,6 +68,7 @@ struct DeliveryLabels {
 }
 
 type HistogramFamily = Family<OperationLabels, Histogram, fn() -> Histogram>;
+type StoreFamily = Family<StoreLabels, Histogram, fn() -> Histogram>;
 
 /// The metrics of one server. Share it behind an `Arc`.
 #[derive(Debug)]
@@ -64,6 +78,8 @@ pub struct Metrics {
     latency: HistogramFamily,
     sign_ins: Family<ChallengeLabels, Counter>,
     deliveries: Family<DeliveryLabels, Counter>,
+    backlog: Gauge,
+    store: StoreFamily,
 }
 
 impl Default for Metrics {
@@ -94,12 +110,27 @@ impl Default for Metrics {
             "Delivery attempts of recorded messages (codes, invitations) by channel and outcome (delivered, failed)",
             deliveries.clone(),
         );
+        let backlog = Gauge::default();
+        registry.register(
+            "cognito_mfa_delivery_backlog",
+            "Recorded messages waiting for delivery (due, being sent, or waiting to retry), as the delivery worker last counted",
+            backlog.clone(),
+        );
+        let store: StoreFamily = Family::new_with_constructor(|| Histogram::new(STORE_BUCKETS));
+        registry.register_with_unit(
+            "cognito_mfa_store_call_duration",
+            "Database calls by kind (SQLite: read, write with the wait for its group commit; PostgreSQL: statement, transaction), the wait for a connection included",
+            Unit::Seconds,
+            store.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             sign_ins,
             deliveries,
+            backlog,
+            store,
         }
     }
 }
@@ -142,6 +173,18 @@ impl Metrics {
         self.deliveries
             .get_or_create(&DeliveryLabels { channel, outcome })
             .inc();
+    }
+
+    /// How many recorded messages wait for delivery.
+    pub fn set_delivery_backlog(&self, messages: u64) {
+        self.backlog.set(i64::try_from(messages).unwrap_or(i64::MAX));
+    }
+
+    /// One database call of the store (`kind` names its sort, from a closed set).
+    pub fn observe_store(&self, kind: &'static str, elapsed: Duration) {
+        self.store
+            .get_or_create(&StoreLabels { kind })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Everything, in the Prometheus text format.
@@ -212,6 +255,9 @@ mod tests {
         );
         m.record_delivery(Channel::Sms, true);
         m.record_delivery(Channel::Email, false);
+        m.set_delivery_backlog(7);
+        m.observe_store("read", Duration::from_micros(80));
+        m.observe_store("write", Duration::from_millis(2));
         let text = m.render();
         for line in [
             r#"cognito_mfa_requests_total{operation="GetUserPoolMfaConfig",outcome="ok"} 2"#,
@@ -223,6 +269,10 @@ mod tests {
             r#"cognito_mfa_sign_in_answers_total{operation="RespondToAuthChallenge",challenge="tokens"} 1"#,
             r#"cognito_mfa_messages_sent_total{channel="sms",outcome="delivered"} 1"#,
             r#"cognito_mfa_messages_sent_total{channel="email",outcome="failed"} 1"#,
+            "cognito_mfa_delivery_backlog 7",
+            r#"cognito_mfa_store_call_duration_seconds_bucket{kind="read",le="0.0001"} 1"#,
+            r#"cognito_mfa_store_call_duration_seconds_bucket{kind="write",le="0.001"} 0"#,
+            r#"cognito_mfa_store_call_duration_seconds_bucket{kind="write",le="0.0025"} 1"#,
         ] {
             assert!(text.lines().any(|l| l == line), "no line {line} in\n{text}");
         }

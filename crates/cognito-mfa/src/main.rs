@@ -97,6 +97,11 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         SyncKind::Normal => Synchronous::Normal,
         SyncKind::Full => Synchronous::Full,
     };
+    let mut metrics = Metrics::default();
+    metrics.register_collector(Box::new(process_metrics::Process::new()));
+    let metrics = Arc::new(metrics);
+    let timed = metrics.clone();
+    let timer: cmfa_store::DbTimer = Arc::new(move |call, elapsed| timed.observe_store(call.name(), elapsed));
     // PostgreSQL when a database URL is given (several processes may share it), else SQLite.
     let store: Arc<dyn cmfa_core::Store> = match &cfg.database_url {
         Some(url) => {
@@ -104,11 +109,13 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("opening the store at {url}: {e}"))?;
             tracing::info!(database = %url, "store: PostgreSQL");
-            Arc::new(pg)
+            Arc::new(pg.with_timer(timer))
         }
-        None => {
-            Arc::new(SqliteStore::open_dir(&cfg.data_dir, sync).map_err(|e| anyhow::anyhow!("opening the store: {e}"))?)
-        }
+        None => Arc::new(
+            SqliteStore::open_dir(&cfg.data_dir, sync)
+                .map_err(|e| anyhow::anyhow!("opening the store: {e}"))?
+                .with_timer(timer),
+        ),
     };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -128,11 +135,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         webauthn_origins: cfg.webauthn_origins.clone(),
     };
     let service = Service::new(store, clock.clone(), settings);
-    let mut metrics = Metrics::default();
-    metrics.register_collector(Box::new(process_metrics::Process::new()));
-    let metrics = Arc::new(metrics);
     let transports = delivery_metrics::metered(transports(&cfg), &metrics);
-    let worker = cmfa_delivery::Worker::new(service.outbox_port(), transports, clock.clone());
+    let counted = metrics.clone();
+    let worker = cmfa_delivery::Worker::new(service.outbox_port(), transports, clock.clone())
+        .reporting_backlog(Arc::new(move |n| counted.set_delivery_backlog(n)));
     let state = AppState {
         service,
         auth,

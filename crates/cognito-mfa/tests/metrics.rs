@@ -71,11 +71,12 @@ fn value(s: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
     found.first().copied().unwrap_or(0.0)
 }
 
-/// How many observations the histogram `metric` has for `operation` (its `+Inf` bucket).
-fn observations(s: &Scrape, metric: &str, operation: &str) -> f64 {
+/// How many observations the histogram `metric` has for the label `name` = `value` (its `+Inf`
+/// bucket).
+fn observations(s: &Scrape, metric: &str, (name, value): (&str, &str)) -> f64 {
     s.samples
         .iter()
-        .find(|x| x.metric == metric && x.labels.get("operation") == Some(operation))
+        .find(|x| x.metric == metric && x.labels.get(name) == Some(value))
         .map_or(0.0, |x| match &x.value {
             Value::Histogram(buckets) => {
                 buckets
@@ -125,7 +126,8 @@ async fn counters_move_with_the_requests_made() {
     assert_eq!(moved("CreateUserPool", "ok"), 0.0);
     let latency = "cognito_mfa_request_duration_seconds";
     assert_eq!(
-        observations(&after, latency, "GetUserPoolMfaConfig") - observations(&before, latency, "GetUserPoolMfaConfig"),
+        observations(&after, latency, ("operation", "GetUserPoolMfaConfig"))
+            - observations(&before, latency, ("operation", "GetUserPoolMfaConfig")),
         3.0
     );
     assert!(after.docs.contains_key(REQUESTS), "HELP text for the request counter");
@@ -298,6 +300,10 @@ async fn the_binary_shows_process_figures_and_counts_deliveries() {
     };
     assert_eq!(value(&s, "cognito_mfa_messages_sent_total", &delivered), 1.0);
     assert!(!text.contains("mailed@example.com"), "a destination in the metrics");
+    // The pool, the client and the user were written; the sign-up read the user first.
+    let store = "cognito_mfa_store_call_duration_seconds";
+    assert!(observations(&s, store, ("kind", "write")) >= 3.0, "{text}");
+    assert!(observations(&s, store, ("kind", "read")) >= 1.0, "{text}");
 
     assert!(value(&s, "process_resident_memory_bytes", &[]) > 1_000_000.0);
     assert!(value(&s, "process_virtual_memory_bytes", &[]) > 1_000_000.0);
@@ -311,4 +317,77 @@ async fn the_binary_shows_process_figures_and_counts_deliveries() {
         .as_secs_f64();
     let started = value(&s, "process_start_time_seconds", &[]);
     assert!(started > now - 120.0 && started <= now, "{started} vs {now}");
+}
+
+#[tokio::test]
+async fn a_message_that_cannot_be_delivered_stays_in_the_backlog() {
+    // Email goes to an SMTP port where nothing listens: every attempt fails and is retried.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--log",
+        "warn",
+        "--password-hash",
+        "fast",
+    ])
+    .args(["--smtp-url", &format!("smtp://127.0.0.1:{port}"), "--data-dir"])
+    .arg(dir.path());
+    let server = binary::spawn_server(cmd, Duration::from_secs(30));
+    let c = sdk_client(&server.url);
+    let pool = create_pool_id(
+        c.create_user_pool()
+            .pool_name("undeliverable")
+            .auto_verified_attributes(VerifiedAttributeType::Email),
+    )
+    .await;
+    let client = c
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("app")
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    let (_, before) = scrape(&server.url).await;
+    assert_eq!(value(&before, "cognito_mfa_delivery_backlog", &[]), 0.0);
+    for name in ["first", "second"] {
+        c.sign_up()
+            .client_id(&client)
+            .username(name)
+            .password("Passw0rd!x")
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email")
+                    .value(format!("{name}@example.com"))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let failed = [("channel", "email"), ("outcome", "failed")];
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (text, s) = scrape(&server.url).await;
+        if value(&s, "cognito_mfa_delivery_backlog", &[]) == 2.0
+            && value(&s, "cognito_mfa_messages_sent_total", &failed) >= 2.0
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backlog never showed both:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

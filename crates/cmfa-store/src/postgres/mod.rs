@@ -29,13 +29,14 @@ mod users;
 use crate::clock::unix_now;
 use crate::error::{corrupt, from_pg};
 use crate::expiry;
+use crate::{DbCall, DbTimer};
 use async_trait::async_trait;
 use cmfa_core::auth::session::AuthSession;
 use cmfa_core::client::AppClient;
 use cmfa_core::group::Group;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
 use cmfa_core::pool::UserPool;
-use cmfa_core::store::{AliasKey, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, UserFilter};
+use cmfa_core::store::{AliasKey, NEVER_RETRY, OutboxQuery, PoolKeys, RefreshRecord, StepWrite, UserFilter};
 use cmfa_core::store::{Outbox, Store, StoreError, StoreResult};
 use cmfa_core::user::User;
 use pool::{Conn, Db, Pool};
@@ -107,6 +108,12 @@ impl PgStore {
         Self::connect_with(url, DEFAULT_MAX_CONNECTIONS).await
     }
 
+    /// Reports the duration of every database call to `timer` from now on.
+    pub fn with_timer(mut self, timer: DbTimer) -> Self {
+        self.pool.timer = Some(timer);
+        self
+    }
+
     /// [`PgStore::connect`] with at most `max_connections` open at once.
     pub async fn connect_with(url: &str, max_connections: usize) -> StoreResult<Self> {
         let config: tokio_postgres::Config = url
@@ -114,7 +121,7 @@ impl PgStore {
             .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?;
         let pool = Pool::new(config, max_connections);
         {
-            let mut conn = pool.get().await?;
+            let mut conn = pool.get_for(DbCall::Transaction).await?;
             migrate::run(&mut conn.client).await?;
         }
         Ok(PgStore {
@@ -148,7 +155,7 @@ impl PgStore {
         aliases: &[AliasKey],
         message: Option<&OutboundMessage>,
     ) -> StoreResult<()> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.pool.get_for(DbCall::Transaction).await?;
         let Conn { client, stmts } = &mut *conn;
         let tx = client.transaction().await.map_err(from_pg)?;
         let mut db = Db::new(&tx, stmts);
@@ -169,7 +176,7 @@ impl PgStore {
 /// transaction (for calls that are one statement, which PostgreSQL runs as one transaction).
 macro_rules! with_db {
     ($self:ident, |$db:ident| $body:expr) => {{
-        let mut conn = $self.pool.get().await?;
+        let mut conn = $self.pool.get_for(DbCall::Statement).await?;
         let Conn { client, stmts } = &mut *conn;
         let mut $db = Db::new(&*client, stmts);
         $body
@@ -293,7 +300,7 @@ impl Store for PgStore {
 
     async fn reset(&self, pool: Option<&str>) -> StoreResult<()> {
         {
-            let mut conn = self.pool.get().await?;
+            let mut conn = self.pool.get_for(DbCall::Transaction).await?;
             reset::reset(&mut conn.client, pool).await?;
         }
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
@@ -489,7 +496,7 @@ impl Store for PgStore {
 
     async fn write_step(&self, step: StepWrite<'_>) -> StoreResult<()> {
         let next = step.next.map(encode).transpose()?;
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.pool.get_for(DbCall::Transaction).await?;
         let Conn { client, stmts } = &mut *conn;
         let tx = client.transaction().await.map_err(from_pg)?;
         let mut db = Db::new(&tx, stmts);
@@ -594,7 +601,7 @@ impl Store for PgStore {
     }
 
     async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<()> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.pool.get_for(DbCall::Transaction).await?;
         let Conn { client, stmts } = &mut *conn;
         let tx = client.transaction().await.map_err(from_pg)?;
         groups::delete_group(&mut Db::new(&tx, stmts), pool_id, name).await?;
@@ -618,7 +625,7 @@ impl Store for PgStore {
     }
 
     async fn add_to_group(&self, pool_id: &str, name: &str, key: &str) -> StoreResult<()> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.pool.get_for(DbCall::Transaction).await?;
         let Conn { client, stmts } = &mut *conn;
         let tx = client.transaction().await.map_err(from_pg)?;
         groups::add_to_group(&mut Db::new(&tx, stmts), pool_id, name, key).await?;
@@ -626,7 +633,7 @@ impl Store for PgStore {
     }
 
     async fn remove_from_group(&self, pool_id: &str, name: &str, key: &str) -> StoreResult<()> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.pool.get_for(DbCall::Transaction).await?;
         let Conn { client, stmts } = &mut *conn;
         let tx = client.transaction().await.map_err(from_pg)?;
         groups::remove_from_group(&mut Db::new(&tx, stmts), pool_id, name, key).await?;
@@ -664,5 +671,16 @@ impl Outbox for PgStore {
             )
             .await
             .map(|_| ()))
+    }
+
+    async fn outbound_backlog(&self) -> StoreResult<u64> {
+        // Given-up messages wait at NEVER_RETRY.
+        let row = with_db!(self, |db| db
+            .one(
+                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND next_at < $1::float8",
+                &[&NEVER_RETRY],
+            )
+            .await)?;
+        Ok(row.get::<_, i64>(0) as u64)
     }
 }

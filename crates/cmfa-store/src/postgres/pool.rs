@@ -7,10 +7,11 @@
 //! costs one round trip.
 
 use crate::error::from_pg;
+use crate::{DbCall, DbTimer};
 use cmfa_core::store::{StoreError, StoreResult};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, GenericClient, NoTls, Row, Statement};
@@ -33,13 +34,17 @@ pub(super) struct Pool {
     config: Config,
     idle: Mutex<Vec<Conn>>,
     permits: Semaphore,
+    pub(super) timer: Option<DbTimer>,
 }
 
 /// A borrowed connection; it goes back to the pool when dropped, unless its socket closed.
+/// The time from asking for it to giving it back is reported as one `call`.
 pub(super) struct Pooled<'a> {
     conn: Option<Conn>,
     pool: &'a Pool,
     _permit: SemaphorePermit<'a>,
+    call: DbCall,
+    started: Instant,
 }
 
 impl Pool {
@@ -54,11 +59,13 @@ impl Pool {
             config,
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(max.max(1)),
+            timer: None,
         }
     }
 
-    /// A live connection: an idle one if there is one, else a new one.
-    pub(super) async fn get(&self) -> StoreResult<Pooled<'_>> {
+    /// A live connection for `call`: an idle one if there is one, else a new one.
+    pub(super) async fn get_for(&self, call: DbCall) -> StoreResult<Pooled<'_>> {
+        let started = Instant::now();
         let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.acquire())
             .await
             .map_err(|_| StoreError::Unavailable("no free PostgreSQL connection within 30 s".into()))?
@@ -82,6 +89,8 @@ impl Pool {
             conn: Some(conn),
             pool: self,
             _permit: permit,
+            call,
+            started,
         })
     }
 
@@ -127,6 +136,7 @@ impl Drop for Pooled<'_> {
         {
             self.pool.idle.lock().unwrap_or_else(|e| e.into_inner()).push(c);
         }
+        crate::report(self.pool.timer.as_ref(), self.call, self.started);
     }
 }
 

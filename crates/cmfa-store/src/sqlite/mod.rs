@@ -22,6 +22,7 @@ mod writer;
 use crate::clock::unix_now;
 use crate::error::{corrupt, from_sqlite};
 use crate::expiry;
+use crate::{DbCall, DbTimer};
 use async_trait::async_trait;
 use checkpoint::Checkpointer;
 use cmfa_core::auth::session::AuthSession;
@@ -43,6 +44,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Instant;
 use writer::Writer;
 
 /// How hard SQLite syncs a commit to disk.
@@ -107,6 +109,8 @@ pub struct SqliteStore {
     cache: Shared,
     /// Recently used users and sessions (see [`hot`]).
     hot: Hot,
+    /// Told how long each reader query took (the writer has its own).
+    timer: Option<DbTimer>,
     /// Copies the WAL back off the writer's path (file databases only).
     _checkpointer: Option<Checkpointer>,
     /// Held for the life of the store: a second process on the same data dir would make the
@@ -243,6 +247,13 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Reports the duration of every database call to `timer` from now on.
+    pub fn with_timer(mut self, timer: DbTimer) -> Self {
+        self.writer.timer = Some(timer.clone());
+        self.timer = Some(timer);
+        self
+    }
+
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> StoreResult<Self> {
         let conn = Connection::open_in_memory().map_err(from_sqlite)?;
@@ -293,6 +304,7 @@ impl SqliteStore {
             readers: Readers::Writer,
             cache: Arc::new(RwLock::new(cache)),
             hot: Hot::default(),
+            timer: None,
             _checkpointer: None,
             _lock: lock,
         })
@@ -310,14 +322,14 @@ impl SqliteStore {
     {
         match &self.readers {
             Readers::Pool(conns) => {
+                let started = Instant::now();
                 // Queries are microseconds long; take a free connection, else wait for one.
-                for c in conns {
-                    if let Ok(g) = c.try_lock() {
-                        return f(&g);
-                    }
-                }
-                let g = conns[0].lock().unwrap_or_else(|e| e.into_inner());
-                f(&g)
+                let free = conns.iter().find_map(|c| c.try_lock().ok());
+                let g = free.unwrap_or_else(|| conns[0].lock().unwrap_or_else(|e| e.into_inner()));
+                let result = f(&g);
+                drop(g);
+                crate::report(self.timer.as_ref(), DbCall::Read, started);
+                result
             }
             Readers::Writer => self.writer.write(f, |_| {}).await,
         }
@@ -827,6 +839,10 @@ impl Outbox for SqliteStore {
                 |_| {},
             )
             .await
+    }
+
+    async fn outbound_backlog(&self) -> StoreResult<u64> {
+        self.query(users::outbound_backlog).await
     }
 }
 

@@ -5,7 +5,7 @@ use super::{encode, versioned_update_keyed};
 use crate::error::{corrupt, from_sqlite};
 use cmfa_core::auth::session::AuthSession;
 use cmfa_core::outbound::{OutboundMessage, OutboxEntry};
-use cmfa_core::store::{AliasKey, OutboxQuery, RefreshRecord, StoreError, StoreResult, UserFilter};
+use cmfa_core::store::{AliasKey, NEVER_RETRY, OutboxQuery, RefreshRecord, StoreError, StoreResult, UserFilter};
 use cmfa_core::user::User;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -209,7 +209,7 @@ pub(super) fn prune_outbox(conn: &Connection, before: f64, limit: usize) -> Stor
         "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ?1 \
          AND (delivered_at IS NOT NULL OR next_at >= ?3) ORDER BY id LIMIT ?2)",
     )
-    .and_then(|mut s| s.execute(params![before, limit as i64, cmfa_core::store::NEVER_RETRY]))
+    .and_then(|mut s| s.execute(params![before, limit as i64, NEVER_RETRY]))
     .map_err(from_sqlite)
 }
 
@@ -346,6 +346,14 @@ pub(super) fn settle_outbound(conn: &Connection, id: i64, delivered_at: Option<f
         .and_then(|mut s| s.execute(params![id, delivered_at, retry_at]))
         .map_err(from_sqlite)?;
     Ok(())
+}
+
+/// Undelivered messages not given up (given-up ones wait at [`NEVER_RETRY`]).
+pub(super) fn outbound_backlog(conn: &Connection) -> StoreResult<u64> {
+    conn.prepare_cached("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND next_at < ?1")
+        .and_then(|mut s| s.query_row(params![NEVER_RETRY], |r| r.get::<_, i64>(0)))
+        .map(|n| n as u64)
+        .map_err(from_sqlite)
 }
 
 #[cfg(test)]

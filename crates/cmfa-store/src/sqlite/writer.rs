@@ -16,6 +16,7 @@
 
 use super::owned_thread::OwnedThread;
 use crate::error::from_sqlite;
+use crate::{DbCall, DbTimer};
 use cmfa_core::store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::sync::mpsc;
@@ -78,6 +79,8 @@ where
 /// and waits for it (see [`OwnedThread`]).
 pub(super) struct Writer {
     jobs: OwnedThread<Box<dyn Job>>,
+    /// Told how long each write took, from its submission to its batch's commit.
+    pub(super) timer: Option<DbTimer>,
 }
 
 impl Writer {
@@ -90,7 +93,7 @@ impl Writer {
     fn start_sweeping_every(conn: Connection, sweep: Sweep, every: Duration) -> StoreResult<Writer> {
         let jobs = OwnedThread::spawn("sqlite-writer", move |rx| run(conn, rx, sweep, every))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
-        Ok(Writer { jobs })
+        Ok(Writer { jobs, timer: None })
     }
 
     /// Runs `f` in the next batch and, once that batch is committed, `after` on its result;
@@ -101,13 +104,16 @@ impl Writer {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
         A: FnOnce(&T) + Send + 'static,
     {
+        let started = Instant::now();
         let (reply, answer) = oneshot::channel();
         if !self.jobs.send(Box::new(Write { f, after, reply })) {
             return Err(StoreError::Unavailable("the SQLite writer has stopped".into()));
         }
-        answer
+        let result = answer
             .await
-            .unwrap_or_else(|_| Err(StoreError::Unavailable("the SQLite writer dropped a write".into())))
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the SQLite writer dropped a write".into())));
+        crate::report(self.timer.as_ref(), DbCall::Write, started);
+        result
     }
 }
 
