@@ -22,6 +22,22 @@ pub fn command(bin: &str) -> Command {
     cmd
 }
 
+/// [`command`] for `serve` on a free local port, logging warnings only, with the fast password
+/// hash: what most tests start; they add the store's flags.
+pub fn serve_command(bin: &str) -> Command {
+    let mut cmd = command(bin);
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--log",
+        "warn",
+        "--password-hash",
+        "fast",
+    ]);
+    cmd
+}
+
 /// A started child: its stdout line by line, and its stderr as collected so far.
 pub struct Spawned {
     pub child: Child,

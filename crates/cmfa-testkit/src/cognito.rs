@@ -4,6 +4,7 @@ use aws_sdk_cognitoidentityprovider as cip;
 use cip::Client;
 use cip::error::{ProvideErrorMetadata, SdkError};
 use cip::operation::create_user_pool::builders::CreateUserPoolFluentBuilder;
+use cip::operation::create_user_pool_client::builders::CreateUserPoolClientFluentBuilder;
 use cip::types::{
     AccountRecoverySettingType, AttributeType, EmailConfigurationType, EmailSendingAccountType, ExplicitAuthFlowsType,
     RecoveryOptionNameType, RecoveryOptionType, SmsConfigurationType, SoftwareTokenMfaConfigType, UserPoolType,
@@ -77,6 +78,16 @@ pub async fn create_pool_id(b: CreateUserPoolFluentBuilder) -> String {
         .user_pool
         .and_then(|p| p.id)
         .expect("pool id")
+}
+
+/// Sends a CreateUserPoolClient that must succeed; the new client's id.
+pub async fn create_client_id(b: CreateUserPoolClientFluentBuilder) -> String {
+    b.send()
+        .await
+        .expect("CreateUserPoolClient")
+        .user_pool_client
+        .and_then(|c| c.client_id)
+        .expect("client id")
 }
 
 /// DescribeUserPool, which must succeed.

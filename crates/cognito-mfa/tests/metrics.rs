@@ -4,7 +4,7 @@
 
 use aws_sdk_cognitoidentityprovider as cip;
 use cip::types::{AttributeType, AuthFlowType, ExplicitAuthFlowsType, VerifiedAttributeType};
-use cmfa_testkit::cognito::{create_pool_id, service_err};
+use cmfa_testkit::cognito::{create_client_id, create_pool_id, service_err};
 use cmfa_testkit::{Options, TestServer, binary, http, sdk_client, sdk_client_without_retries};
 use prometheus_parse::{LineInfo, Scrape, Value};
 use serde_json::json;
@@ -90,6 +90,35 @@ fn observations(s: &Scrape, metric: &str, (name, value): (&str, &str)) -> f64 {
 }
 
 const REQUESTS: &str = "cognito_mfa_requests_total";
+
+/// A pool that verifies email addresses (so a sign-up sends a code) and its app client's id.
+async fn email_pool(c: &cip::Client, name: &str) -> String {
+    let pool = create_pool_id(
+        c.create_user_pool()
+            .pool_name(name)
+            .auto_verified_attributes(VerifiedAttributeType::Email),
+    )
+    .await;
+    create_client_id(c.create_user_pool_client().user_pool_id(&pool).client_name("app")).await
+}
+
+/// Signs `name` up with the address `name@example.com`.
+async fn sign_up_with_email(c: &cip::Client, client: &str, name: &str) {
+    c.sign_up()
+        .client_id(client)
+        .username(name)
+        .password("Passw0rd!x")
+        .user_attributes(
+            AttributeType::builder()
+                .name("email")
+                .value(format!("{name}@example.com"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
 
 fn requests(s: &Scrape, operation: &str, outcome: &str) -> f64 {
     value(s, REQUESTS, &[("operation", operation), ("outcome", outcome)])
@@ -241,51 +270,12 @@ async fn metrics_stay_on_when_the_test_routes_are_off() {
 #[tokio::test]
 async fn the_binary_shows_process_figures_and_counts_deliveries() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
-    cmd.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--log",
-        "warn",
-        "--password-hash",
-        "fast",
-        "--data-dir",
-    ])
-    .arg(dir.path());
+    let mut cmd = binary::serve_command(env!("CARGO_BIN_EXE_cognito-mfa"));
+    cmd.arg("--data-dir").arg(dir.path());
     let server = binary::spawn_server(cmd, Duration::from_secs(30));
     let c = sdk_client(&server.url);
-    let pool = create_pool_id(
-        c.create_user_pool()
-            .pool_name("deliveries")
-            .auto_verified_attributes(VerifiedAttributeType::Email),
-    )
-    .await;
-    let client = c
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("app")
-        .send()
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
-    c.sign_up()
-        .client_id(&client)
-        .username("mailed")
-        .password("Passw0rd!x")
-        .user_attributes(
-            AttributeType::builder()
-                .name("email")
-                .value("mailed@example.com")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let client = email_pool(&c, "deliveries").await;
+    sign_up_with_email(&c, &client, "mailed").await;
 
     // The worker delivers the confirmation code (to the log, nothing else being configured).
     let delivered = [("channel", "email"), ("outcome", "delivered")];
@@ -326,54 +316,16 @@ async fn a_message_that_cannot_be_delivered_stays_in_the_backlog() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
-    cmd.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--log",
-        "warn",
-        "--password-hash",
-        "fast",
-    ])
-    .args(["--smtp-url", &format!("smtp://127.0.0.1:{port}"), "--data-dir"])
-    .arg(dir.path());
+    let mut cmd = binary::serve_command(env!("CARGO_BIN_EXE_cognito-mfa"));
+    cmd.args(["--smtp-url", &format!("smtp://127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path());
     let server = binary::spawn_server(cmd, Duration::from_secs(30));
     let c = sdk_client(&server.url);
-    let pool = create_pool_id(
-        c.create_user_pool()
-            .pool_name("undeliverable")
-            .auto_verified_attributes(VerifiedAttributeType::Email),
-    )
-    .await;
-    let client = c
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("app")
-        .send()
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
+    let client = email_pool(&c, "undeliverable").await;
     let (_, before) = scrape(&server.url).await;
     assert_eq!(value(&before, "cognito_mfa_delivery_backlog", &[]), 0.0);
     for name in ["first", "second"] {
-        c.sign_up()
-            .client_id(&client)
-            .username(name)
-            .password("Passw0rd!x")
-            .user_attributes(
-                AttributeType::builder()
-                    .name("email")
-                    .value(format!("{name}@example.com"))
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
+        sign_up_with_email(&c, &client, name).await;
     }
     let failed = [("channel", "email"), ("outcome", "failed")];
     let deadline = std::time::Instant::now() + Duration::from_secs(15);

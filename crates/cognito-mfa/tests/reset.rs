@@ -358,18 +358,8 @@ async fn postgres_reset_under_load_across_two_processes() {
     let sep = if url.contains('?') { '&' } else { '?' };
     let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
     let serve = || {
-        let mut cmd = cmfa_testkit::binary::command(env!("CARGO_BIN_EXE_cognito-mfa"));
-        cmd.args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log",
-            "warn",
-            "--password-hash",
-            "fast",
-            "--database-url",
-        ])
-        .arg(&scoped);
+        let mut cmd = cmfa_testkit::binary::serve_command(env!("CARGO_BIN_EXE_cognito-mfa"));
+        cmd.arg("--database-url").arg(&scoped);
         cmfa_testkit::binary::spawn_server(cmd, Duration::from_secs(30))
     };
     let (a, b) = (serve(), serve());
