@@ -30,5 +30,23 @@ for _ in $(seq 300); do
     sleep 0.1
 done
 "$target/release/cmfa-bench" --url "$url" --scenario scale --sizes "$sizes" --users "$totp_users" \
-    --duration "$duration" --connections 32 --server-pid "$pid"
+    --duration "$duration" --connections 32 --server-pid "$pid" | tee "$tmp/results"
 du -sh "$tmp/data" >&2
+kill "$pid" && wait "$pid" 2>/dev/null || true
+pid=""
+# The TOTP sign-in rates as shares of this run's RS256 ceiling (two signatures per sign-in, on
+# both cores), measured with the server stopped.
+"$target/release/cmfa-bench" --scenario sign-only --duration "$duration" 2>/dev/null >>"$tmp/results"
+awk '
+    / scenario=sign-only threads=2 / { for (i = 1; i <= NF; i++) if ($i ~ /^ops_per_s=/) { split($i, kv, "="); ceiling = kv[2] / 2 } }
+    / scenario=scale-[0-9]+-totp / {
+        for (i = 1; i <= NF; i++) {
+            if ($i ~ /^scenario=/) { split($i, kv, "="); name[++n] = kv[2] }
+            if ($i ~ /^ops_per_s=/) { split($i, kv, "="); rate[n] = kv[2] }
+        }
+    }
+    END {
+        if (!ceiling) exit
+        printf "RS256 ceiling (2 signatures per sign-in, 2 threads): %.0f sign-ins/s\n", ceiling
+        for (i = 1; i <= n; i++) printf "  %s: %.0f sign-ins/s = %.0f%% of it\n", name[i], rate[i], rate[i] / ceiling * 100
+    }' "$tmp/results" >&2
