@@ -114,6 +114,11 @@ struct Args {
     /// The users' password (must satisfy the default pool policy).
     #[arg(long, default_value = "Bench-Passw0rd!")]
     password: String,
+    /// listusers only: measure this existing pool, already seeded with --users users by an
+    /// earlier listusers run (e.g. on a kept data dir with other server settings), instead of
+    /// creating and seeding one.
+    #[arg(long)]
+    pool_id: Option<String>,
     /// Pool sizes for the scale scenario, smallest first.
     #[arg(long, value_delimiter = ',', default_value = "1000,100000,1000000")]
     sizes: Vec<usize>,
@@ -169,7 +174,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let setup = Instant::now();
     eprintln!("== {label}: setting up through {} ({users} users)", args.url);
     let pool_name = unique(&format!("bench-{}", scenario.name()));
+    if args.pool_id.is_some() && scenario != ScenarioName::Listusers {
+        bail!("--pool-id is for the listusers scenario");
+    }
     let pool_id = match scenario {
+        _ if args.pool_id.is_some() => Ok(args.pool_id.clone().unwrap_or_default()),
         ScenarioName::SigninEmailOtp => api.create_passwordless_pool(&pool_name).await,
         ScenarioName::SigninPasskey => api.create_passkey_pool(&pool_name).await,
         _ => api.create_pool(&pool_name).await,
@@ -292,7 +301,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         ScenarioName::Listusers => {
             let t = Instant::now();
-            scenarios::seed_users(&api, &pool_id, &pw, 0..users, conns).await?;
+            if args.pool_id.is_none() {
+                scenarios::seed_users(&api, &pool_id, &pw, 0..users, conns).await?;
+            }
             let seed_s = t.elapsed().as_secs_f64();
             eprintln!(
                 "   seeded {users} users in {seed_s:.1} s ({:.0} AdminCreateUser/s)",
