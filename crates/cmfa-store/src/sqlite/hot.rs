@@ -48,21 +48,27 @@ struct Users {
 }
 
 impl Users {
-    fn get(&mut self, pool_id: &str, key: &str) -> Option<Arc<User>> {
+    /// The cached user, if any, and a generation to drop once the lock is released (moving a
+    /// user back to `young` may fill it).
+    fn get(&mut self, pool_id: &str, key: &str) -> (Option<Arc<User>>, Option<ByPool>) {
         if let Some(u) = self.young.get(pool_id).and_then(|m| m.get(key)) {
-            return Some(u.clone());
+            return (Some(u.clone()), None);
         }
-        let u = remove(&mut self.old, &mut self.old_len, pool_id, key)?;
-        self.put_young(key, u.clone());
-        Some(u)
+        let Some(u) = remove(&mut self.old, &mut self.old_len, pool_id, key) else {
+            return (None, None);
+        };
+        let dropped = self.put_young(key, u.clone());
+        (Some(u), dropped)
     }
 
     /// Caches `user` under `key`; returns a generation to drop once the lock is released.
+    #[must_use = "the generation it returns is meant to be dropped outside the lock"]
     fn put(&mut self, key: &str, user: Arc<User>) -> Option<ByPool> {
         remove(&mut self.old, &mut self.old_len, &user.pool_id, key);
         self.put_young(key, user)
     }
 
+    #[must_use = "the generation it returns is meant to be dropped outside the lock"]
     fn put_young(&mut self, key: &str, user: Arc<User>) -> Option<ByPool> {
         let pool = match self.young.get_mut(user.pool_id.as_str()) {
             Some(m) => m,
@@ -132,10 +138,11 @@ impl Hot {
     /// The cached user, or a ticket for filling it after reading the database.
     pub(super) fn user(&self, pool_id: &str, key: &str) -> Result<Arc<User>, Ticket> {
         let mut g = self.lock();
-        match g.users.get(pool_id, key) {
-            Some(u) => Ok(u),
-            None => Err(Ticket(g.epoch)),
-        }
+        let (found, dropped) = g.users.get(pool_id, key);
+        let answer = found.ok_or(Ticket(g.epoch));
+        drop(g);
+        drop(dropped);
+        answer
     }
 
     /// Caches what a reader found, unless a write was applied since its ticket.
