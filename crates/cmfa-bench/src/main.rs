@@ -177,11 +177,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if args.pool_id.is_some() && scenario != ScenarioName::Listusers {
         bail!("--pool-id is for the listusers scenario");
     }
-    let pool_id = match scenario {
-        _ if args.pool_id.is_some() => Ok(args.pool_id.clone().unwrap_or_default()),
-        ScenarioName::SigninEmailOtp => api.create_passwordless_pool(&pool_name).await,
-        ScenarioName::SigninPasskey => api.create_passkey_pool(&pool_name).await,
-        _ => api.create_pool(&pool_name).await,
+    let pool_id = match (&args.pool_id, scenario) {
+        (Some(id), _) => Ok(id.clone()),
+        (None, ScenarioName::SigninEmailOtp) => api.create_passwordless_pool(&pool_name).await,
+        (None, ScenarioName::SigninPasskey) => api.create_passkey_pool(&pool_name).await,
+        (None, _) => api.create_pool(&pool_name).await,
     }
     .context("CreateUserPool (is the server up?)")?;
     match scenario {
@@ -300,15 +300,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
             );
         }
         ScenarioName::Listusers => {
+            // With --pool-id the pool is already seeded: nothing to time.
             let t = Instant::now();
-            if args.pool_id.is_none() {
+            let seeding = args.pool_id.is_none();
+            if seeding {
                 scenarios::seed_users(&api, &pool_id, &pw, 0..users, conns).await?;
             }
             let seed_s = t.elapsed().as_secs_f64();
-            eprintln!(
-                "   seeded {users} users in {seed_s:.1} s ({:.0} AdminCreateUser/s)",
-                users as f64 / seed_s
-            );
+            if seeding {
+                eprintln!(
+                    "   seeded {users} users in {seed_s:.1} s ({:.0} AdminCreateUser/s)",
+                    users as f64 / seed_s
+                );
+            }
             let seed = ("seed_s", format!("{seed_s:.1}"));
             for prefix in [false, true] {
                 let s = ListUsers {

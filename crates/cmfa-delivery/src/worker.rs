@@ -108,8 +108,8 @@ impl Worker {
         }
     }
 
-    /// Counts the messages still waiting (undelivered, not given up) after a pass, at most once
-    /// a second, and tells `report`.
+    /// Before a pass, at most once a second, counts the messages still waiting (undelivered,
+    /// not given up) and tells `report`.
     pub fn reporting_backlog(mut self, report: BacklogReport) -> Self {
         self.backlog = Some(report);
         self
