@@ -4,6 +4,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, 
 use aws_sigv4::sign::v4;
 use http::HeaderValue;
 
+use super::canonical::*;
 use super::*;
 
 const EXAMPLE_KEY_ID: &str = "AKIDEXAMPLE";
