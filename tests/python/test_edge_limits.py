@@ -114,15 +114,21 @@ def stall_flood(srv, n: int, stop: threading.Event, opened: list) -> None:
             s.close()
 
 
+BUILD_UP = 10  # seconds a flood may take to open all its connections on a loaded machine
+
+
 @contextlib.contextmanager
-def flooding(srv, n: int):
-    """Runs `stall_flood` with `n` connections for the body of the `with` (after a second for
-    it to build up); yields the list that counts the connections it opened."""
+def flooding(srv, n: int, wait: bool = True):
+    """Runs `stall_flood` with `n` connections for the body of the `with`; with `wait`, once it
+    has built up (all `n` opened, or BUILD_UP seconds). Yields the list that counts the
+    connections it opened."""
     stop = threading.Event()
     opened: list = []
     t = threading.Thread(target=stall_flood, args=(srv, n, stop, opened), daemon=True)
     t.start()
-    time.sleep(1.0)
+    deadline = time.monotonic() + BUILD_UP
+    while wait and len(opened) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
     try:
         yield opened
     finally:
@@ -142,17 +148,23 @@ def call(conn: http.client.HTTPConnection) -> float:
     return time.monotonic() - t0
 
 
-def run_flood(srv, flood: int, calls: int) -> tuple[list[float], int]:
-    """A keep-alive connection opened (and used) before the flood starts makes `calls`
-    requests while it runs; their latencies, and how many flood connections were opened."""
+def run_flood(srv, flood: int, build_up_to: int, calls: int) -> tuple[list[float], int]:
+    """A keep-alive connection opened (and used) before the flood starts keeps making requests
+    while the flood builds up to `build_up_to` connections (or for BUILD_UP seconds), then
+    `calls` more; the latencies of all of them, and how many flood connections were opened."""
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
     call(conn)
     lat = []
+    pause = 0.01  # well under the idle timeout, so the connection stays open
     try:
-        with flooding(srv, flood) as opened:
+        with flooding(srv, flood, wait=False) as opened:
+            deadline = time.monotonic() + BUILD_UP
+            while len(opened) < build_up_to and time.monotonic() < deadline:
+                lat.append(call(conn))
+                time.sleep(pause)
             for _ in range(calls):
                 lat.append(call(conn))
-                time.sleep(0.01)  # well under the idle timeout, so the connection stays open
+                time.sleep(pause)
     finally:
         conn.close()
     return lat, len(opened)
@@ -160,7 +172,7 @@ def run_flood(srv, flood: int, calls: int) -> tuple[list[float], int]:
 
 def test_a_flood_of_stalled_connections_does_not_starve_served_ones(server_factory):
     srv = server_factory(args=["--read-timeout", str(TIMEOUT)])
-    lat, opened = run_flood(srv, 800, 150)
+    lat, opened = run_flood(srv, 800, 800, 150)
     assert opened >= 800, opened
     assert statistics.median(lat) < 0.1 and max(lat) < 2.0, (statistics.median(lat), max(lat))
     # Under the cap, new connections are served during a flood too.
@@ -172,7 +184,7 @@ def test_a_flood_of_stalled_connections_does_not_starve_served_ones(server_facto
 
 def test_past_the_connection_cap_a_served_connection_keeps_its_place(server_factory):
     srv = server_factory(args=["--read-timeout", str(TIMEOUT), "--max-connections", "32"])
-    lat, opened = run_flood(srv, 300, 150)
+    lat, opened = run_flood(srv, 300, 33, 150)
     assert opened > 32, opened
     assert statistics.median(lat) < 0.1 and max(lat) < 2.0, (statistics.median(lat), max(lat))
     # The flood gone, a new connection is accepted and served.
