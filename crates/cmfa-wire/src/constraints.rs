@@ -5,8 +5,11 @@
 //! violations come out in model order, and a wrong JSON type can be told apart from a constraint
 //! violation (AWS answers the first with `SerializationException`).
 
+mod class_run;
+
 use crate::Operation;
 use crate::generated::constraint_tables::{PATTERNS_JAVA, PATTERNS_RUST, SHAPES};
+use class_run::ClassRun;
 use regex::Regex;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -127,17 +130,27 @@ pub fn violations_message(v: &[Violation]) -> String {
 /// server bounds the header copy of the message separately).
 const MAX_ECHO_CHARS: usize = 256;
 
-fn regexes() -> &'static [OnceLock<Regex>] {
-    static CELLS: OnceLock<Vec<OnceLock<Regex>>> = OnceLock::new();
+/// How one model pattern is checked: a byte loop for a repeated ASCII class, else the regex.
+enum Matcher {
+    ClassRun(ClassRun),
+    Regex(Regex),
+}
+
+fn matchers() -> &'static [OnceLock<Matcher>] {
+    static CELLS: OnceLock<Vec<OnceLock<Matcher>>> = OnceLock::new();
     CELLS.get_or_init(|| (0..PATTERNS_RUST.len()).map(|_| OnceLock::new()).collect())
 }
 
 fn pattern_matches(idx: usize, s: &str) -> bool {
-    let re = regexes()[idx].get_or_init(|| {
+    let m = matchers()[idx].get_or_init(|| match ClassRun::parse(PATTERNS_RUST[idx]) {
+        Some(run) => Matcher::ClassRun(run),
         // Every pattern is compiled by a unit test, so this cannot fail at run time.
-        Regex::new(PATTERNS_RUST[idx]).expect("generated pattern compiles")
+        None => Matcher::Regex(Regex::new(PATTERNS_RUST[idx]).expect("generated pattern compiles")),
     });
-    re.is_match(s)
+    match m {
+        Matcher::ClassRun(run) => run.matches(s),
+        Matcher::Regex(re) => re.is_match(s),
+    }
 }
 
 /// Checks `body` against the input shape of `op`.
