@@ -82,3 +82,27 @@ fn the_writer_sweep_deletes_sessions_an_hour_past_expiry_and_keeps_the_rest() {
     );
     assert_eq!(users::tests::left(&conn), ["recent", "live"]);
 }
+
+#[test]
+fn a_filtered_user_list_keeps_its_compiled_plan_across_values() {
+    // Without the planner stability guarantee, STAT4 makes SQLite compile this statement again
+    // on every step after its range parameters change.
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path(), Synchronous::Normal).unwrap();
+    let Readers::Pool(readers) = &store.readers else {
+        panic!("a file store has reader connections")
+    };
+    for reader in readers {
+        let conn = reader.lock().unwrap();
+        for value in ["a@example.com", "b@example.com", "c@example.com"] {
+            let filter = UserFilter {
+                attribute: "email".into(),
+                value: value.into(),
+                prefix: false,
+            };
+            users::list_users(&conn, "us-east-1_x", Some(&filter), "", 60).unwrap();
+        }
+        let stmt = conn.prepare_cached(users::FILTERED_USERS_SQL).unwrap();
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+}

@@ -126,7 +126,7 @@ fn decode_users(rows: Vec<String>) -> StoreResult<Vec<User>> {
 /// (this store never runs ANALYZE) SQLite would walk the whole pool in key order to satisfy the
 /// ORDER BY and LIMIT, which takes most of a second at 100,000 users; the lookup index finds the
 /// few matches directly and sorts them.
-const FILTERED_USERS_SQL: &str = "SELECT u.data FROM user_attrs a INDEXED BY user_attrs_lookup \
+pub(super) const FILTERED_USERS_SQL: &str = "SELECT u.data FROM user_attrs a INDEXED BY user_attrs_lookup \
      JOIN users u ON u.pool_id = a.pool_id AND u.key = a.key \
      WHERE a.pool_id = ?1 AND a.name = ?2 AND a.value >= ?3 AND a.value <= ?4 AND a.key > ?5 \
      ORDER BY a.key LIMIT ?6";
