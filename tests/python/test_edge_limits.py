@@ -118,17 +118,17 @@ BUILD_UP = 10  # seconds a flood may take to open all its connections on a loade
 
 
 @contextlib.contextmanager
-def flooding(srv, n: int, wait: bool = True):
-    """Runs `stall_flood` with `n` connections for the body of the `with`; with `wait`, once it
-    has built up (all `n` opened, or BUILD_UP seconds). Yields the list that counts the
-    connections it opened."""
+def flooding(srv, n: int, until: int | None = None, tick=lambda: time.sleep(0.05)):
+    """Runs `stall_flood` with `n` connections for the body of the `with`, once it has built up
+    (`until` connections opened, all `n` by default, or BUILD_UP seconds), calling `tick`
+    meanwhile. Yields the list that counts the connections it opened."""
     stop = threading.Event()
     opened: list = []
     t = threading.Thread(target=stall_flood, args=(srv, n, stop, opened), daemon=True)
     t.start()
     deadline = time.monotonic() + BUILD_UP
-    while wait and len(opened) < n and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while len(opened) < (n if until is None else until) and time.monotonic() < deadline:
+        tick()
     try:
         yield opened
     finally:
@@ -155,16 +155,15 @@ def run_flood(srv, flood: int, build_up_to: int, calls: int) -> tuple[list[float
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
     call(conn)
     lat = []
-    pause = 0.01  # well under the idle timeout, so the connection stays open
+
+    def busy() -> None:
+        lat.append(call(conn))
+        time.sleep(0.01)  # well under the idle timeout, so the connection stays open
+
     try:
-        with flooding(srv, flood, wait=False) as opened:
-            deadline = time.monotonic() + BUILD_UP
-            while len(opened) < build_up_to and time.monotonic() < deadline:
-                lat.append(call(conn))
-                time.sleep(pause)
+        with flooding(srv, flood, until=build_up_to, tick=busy) as opened:
             for _ in range(calls):
-                lat.append(call(conn))
-                time.sleep(pause)
+                busy()
     finally:
         conn.close()
     return lat, len(opened)
